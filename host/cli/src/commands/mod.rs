@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod components;
+pub mod plugin;
+pub mod run;

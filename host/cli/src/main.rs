@@ -1,0 +1,90 @@
+//! The `weir` command line.
+
+mod commands;
+mod config;
+mod plugins;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// weir streams events through WebAssembly plugins you write: from a file or Kafka, through a
+/// chain of sandboxed components, into stdout, a JSONL file or Cassandra. Events that fail go
+/// to a dead-letter destination with their reason; nothing is lost.
+#[derive(Parser)]
+#[command(name = "weir", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Log format for standard error.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "WEIR_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    /// Log filter, e.g. `info`, `debug`, `weir_runtime=debug`.
+    #[arg(long, global = true, default_value = "info", env = "WEIR_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline described by a config file until its input ends or you press Ctrl-C.
+    Run(commands::run::RunArgs),
+    /// Check a config file without running it: every key, and every plugin loaded and
+    /// initialised against the contract.
+    Validate(commands::run::ValidateArgs),
+    /// Write, test and inspect plugins.
+    #[command(subcommand)]
+    Plugin(commands::plugin::PluginCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => commands::run::run(args).await,
+            Command::Validate(args) => commands::run::validate(args).await,
+            Command::Plugin(command) => commands::plugin::execute(command).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

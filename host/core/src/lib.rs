@@ -1,0 +1,18 @@
+//! The core of weir: events, outcomes and the three seams every pipeline is built from
+//! ([`Source`], [`Transform`], [`Sink`]), plus the [`Pipeline`] loop that ties them together
+//! and only acknowledges what has been written.
+//!
+//! Nothing here knows about Kafka, Cassandra or WebAssembly; those live in their own crates
+//! and implement these traits.
+
+mod dead_letter;
+mod event;
+mod pipeline;
+mod traits;
+
+pub use dead_letter::{DeadLetter, DeadLetterHeaders};
+pub use event::{ErrorClass, Event, Failure, Header, Position, Stage};
+pub use pipeline::{Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal};
+pub use traits::{
+    Acker, BoxError, DeadLetterSink, EventResult, Sink, Source, Transform, WriteResults,
+};

@@ -1,0 +1,67 @@
+//! Errors of the Kafka components, typed so callers can tell configuration from transport.
+
+use crate::config::{ConfigProblem, ConfigProblems};
+
+/// What went wrong talking to Kafka.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    /// The configuration is invalid; nothing was started.
+    #[error("invalid Kafka configuration:\n{0}")]
+    Config(#[from] ConfigProblems),
+    /// librdkafka refused to create a client (usually an unknown or invalid property).
+    #[error("cannot create the Kafka {role}: {source}; check the `properties` of that component")]
+    Client {
+        /// `consumer`, `producer` or `admin client`.
+        role: &'static str,
+        /// librdkafka's reason.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// Subscribing to the topics failed.
+    #[error("cannot subscribe to {topics:?}: {source}")]
+    Subscribe {
+        /// The topics and patterns.
+        topics: Vec<String>,
+        /// librdkafka's reason.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The consumer hit a fatal error and stopped.
+    #[error("the Kafka consumer stopped: {0}")]
+    Consumer(String),
+    /// Committing offsets failed.
+    #[error("committing offsets {offsets} failed: {source}")]
+    Commit {
+        /// The offsets, as `topic[partition]@offset` list.
+        offsets: String,
+        /// librdkafka's reason.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// A record could not be delivered (after librdkafka's own retries).
+    #[error("delivering a record to `{topic}` failed: {source}")]
+    Delivery {
+        /// The destination topic.
+        topic: String,
+        /// librdkafka's reason.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// Creating a topic failed for a reason other than "it already exists".
+    #[error("creating topic `{topic}` failed: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// The broker's reason.
+        reason: String,
+    },
+    /// The background consumer thread could not be started or joined.
+    #[error("Kafka consumer thread: {0}")]
+    Thread(String),
+}
+
+impl From<ConfigProblem> for KafkaError {
+    fn from(problem: ConfigProblem) -> Self {
+        KafkaError::Config(ConfigProblems(vec![problem]))
+    }
+}

@@ -1,0 +1,136 @@
+//! A single Cassandra node (its own seed) configured for fast tests.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::process::Launch;
+use crate::{Error, Kind};
+
+/// Main class, also used to recognise the JVM by its command line.
+pub(crate) const MAIN: &str = "org.apache.cassandra.service.CassandraDaemon";
+
+/// Writes `cassandra.yaml` from the template and returns how to launch the node.
+pub(crate) fn prepare(
+    java: &Path,
+    classpath: &str,
+    maven_dir: &Path,
+    dir: &Path,
+    native_port: u16,
+    storage_port: u16,
+    ready_timeout: Duration,
+    detached: bool,
+) -> Result<Launch, Error> {
+    let templates = maven_dir.join("cassandra");
+    let template_path = templates.join("cassandra.yaml");
+    let template = std::fs::read_to_string(&template_path)
+        .map_err(Error::io("cannot read the template", &template_path))?;
+    let yaml = template
+        .replace("@STORAGE_PORT@", &storage_port.to_string())
+        .replace("@NATIVE_PORT@", &native_port.to_string())
+        .replace("@NODE_DIR@", &dir.display().to_string());
+    let yaml_path = dir.join("cassandra.yaml");
+    std::fs::write(&yaml_path, yaml).map_err(Error::io("cannot write", &yaml_path))?;
+    let options_path = templates.join("jvm17.options");
+    let options = std::fs::read_to_string(&options_path)
+        .map_err(Error::io("cannot read the JVM options", &options_path))?;
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(Error::io("cannot create", &logs))?;
+    let jna = dir.join("jna");
+    std::fs::create_dir_all(&jna).map_err(Error::io("cannot create", &jna))?;
+
+    let mut args: Vec<String> = vec!["-Xms256m".into(), "-Xmx1g".into()];
+    args.extend(
+        options
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from),
+    );
+    args.push(format!("-Dcassandra.config=file://{}", yaml_path.display()));
+    args.push(format!(
+        "-Dlogback.configurationFile={}",
+        templates.join("logback.xml").display()
+    ));
+    args.push(format!("-Dcassandra.logdir={}", logs.display()));
+    args.push(format!("-Dcassandra.storagedir={}", dir.display()));
+    args.push(format!("-Djna.tmpdir={}", jna.display()));
+    args.extend(["-cp".into(), classpath.into(), MAIN.into()]);
+    Ok(Launch {
+        kind: Kind::Cassandra,
+        java: java.to_path_buf(),
+        args,
+        dir: dir.to_path_buf(),
+        log: logs.join("system.log"),
+        console: dir.join("console.log"),
+        addr: SocketAddr::from(([127, 0, 0, 1], native_port)),
+        ready_timeout,
+        detached,
+    })
+}
+
+const OPTIONS: u8 = 0x05;
+const SUPPORTED: u8 = 0x06;
+const STARTUP: u8 = 0x01;
+const READY: u8 = 0x02;
+const QUERY: u8 = 0x07;
+const RESULT: u8 = 0x08;
+
+/// Ready = OPTIONS→SUPPORTED, STARTUP→READY and `SELECT release_version FROM system.local`
+/// returning rows, all in CQL protocol v4.
+pub(crate) fn probe(addr: SocketAddr) -> Result<(), String> {
+    exchange(addr).map_err(|e| format!("CQL exchange: {e}"))
+}
+
+fn exchange(addr: SocketAddr) -> std::io::Result<()> {
+    let timeout = Duration::from_secs(2);
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    expect(&mut s, OPTIONS, &[], SUPPORTED)?;
+    let mut startup = 1u16.to_be_bytes().to_vec();
+    for part in ["CQL_VERSION", "3.0.0"] {
+        startup.extend_from_slice(&(part.len() as u16).to_be_bytes());
+        startup.extend_from_slice(part.as_bytes());
+    }
+    expect(&mut s, STARTUP, &startup, READY)?;
+    let cql = b"SELECT release_version FROM system.local";
+    let mut query = (cql.len() as i32).to_be_bytes().to_vec();
+    query.extend_from_slice(cql);
+    query.extend_from_slice(&1u16.to_be_bytes()); // consistency ONE
+    query.push(0); // no flags
+    let body = expect(&mut s, QUERY, &query, RESULT)?;
+    // RESULT kind 2 = Rows.
+    if body.get(..4) != Some(&2i32.to_be_bytes()[..]) {
+        return Err(invalid("system.local query did not return rows"));
+    }
+    Ok(())
+}
+
+fn expect(s: &mut TcpStream, opcode: u8, body: &[u8], want: u8) -> std::io::Result<Vec<u8>> {
+    let mut frame = vec![0x04, 0, 0, 1, opcode];
+    frame.extend_from_slice(&(body.len() as i32).to_be_bytes());
+    frame.extend_from_slice(body);
+    s.write_all(&frame)?;
+    let mut header = [0u8; 9];
+    s.read_exact(&mut header)?;
+    let len = i32::from_be_bytes([header[5], header[6], header[7], header[8]]);
+    let len = usize::try_from(len).map_err(invalid)?;
+    if len > 1 << 20 {
+        return Err(invalid("response too large"));
+    }
+    let mut reply = vec![0u8; len];
+    s.read_exact(&mut reply)?;
+    if header[4] != want {
+        return Err(invalid(format!(
+            "opcode {:#04x} answered with {:#04x} (want {want:#04x})",
+            opcode, header[4]
+        )));
+    }
+    Ok(reply)
+}
+
+fn invalid(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+}

@@ -1,0 +1,118 @@
+//! A borrowed parse of the four fields the enrichment reads, skipping everything else.
+
+use crate::{DERIVED_FIELDS, EnrichError};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// One field as found in the input: absent, a string, or some other JSON type. Reading
+/// every value leniently lets the error name the field, which serde's own messages do not.
+#[derive(Debug, Default)]
+pub(crate) enum Field<'a> {
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    Other(&'static str),
+}
+
+impl Field<'_> {
+    pub(crate) fn string(&self, name: &'static str) -> Result<&str, EnrichError> {
+        match self {
+            Field::Str(text) => Ok(text),
+            Field::Absent => Err(EnrichError::MissingField(name)),
+            Field::Other(found) => Err(EnrichError::InvalidField { field: name, problem: format!("expected a string, found {found}") }),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct User<'a> {
+    pub(crate) first_name: Field<'a>,
+    pub(crate) last_name: Field<'a>,
+    pub(crate) email: Field<'a>,
+    pub(crate) dob: Field<'a>,
+    /// The input already has one of [`DERIVED_FIELDS`]; appending would duplicate it.
+    pub(crate) has_derived_field: bool,
+}
+
+impl<'a> User<'a> {
+    pub(crate) fn parse(value: &'a [u8]) -> Result<Self, EnrichError> {
+        serde_json::from_slice(value).map_err(|e| EnrichError::InvalidInput(e.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for User<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UserVisitor;
+        impl<'de> Visitor<'de> for UserVisitor {
+            type Value = User<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<User<'de>, M::Error> {
+                let mut user = User::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let slot = match key.as_ref() {
+                        "first_name" => &mut user.first_name,
+                        "last_name" => &mut user.last_name,
+                        "email" => &mut user.email,
+                        "dob" => &mut user.dob,
+                        other => {
+                            user.has_derived_field |= DERIVED_FIELDS.contains(&other);
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = map.next_value()?;
+                }
+                Ok(user)
+            }
+        }
+        deserializer.deserialize_map(UserVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl<'de> Visitor<'de> for FieldVisitor {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Field<'de>, E> {
+                Ok(Field::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Other("a boolean"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Other("a number"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Field<'de>, E> {
+                Ok(Field::Other("a number"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Field<'de>, E> {
+                Ok(Field::Other("a number"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Other("null"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::Other("an array"))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Field<'de>, M::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Field::Other("an object"))
+            }
+        }
+        deserializer.deserialize_any(FieldVisitor)
+    }
+}

@@ -1,0 +1,129 @@
+//! Appending fields to a JSON object without re-serialising it.
+
+use crate::{JsonError, write_str};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::io::Write as _;
+
+/// Appends top-level fields to the original bytes of a JSON object.
+///
+/// The input is copied once and each new field is written after the last existing one, so
+/// the cost is one `memcpy` plus the new fields. The caller is responsible for not adding a
+/// key the object already has (JSON readers disagree on duplicates); [`crate::Object`] is
+/// the tool when a field may already exist.
+#[derive(Debug, Clone)]
+pub struct Splice {
+    out: Vec<u8>,
+    /// Whether the next field needs a leading comma (false only for an empty object).
+    comma: bool,
+}
+
+impl Splice {
+    /// Starts from `object`, which must be a complete JSON object. Only its outer shape is
+    /// checked (a closing `}` after optional whitespace): callers normally have parsed the
+    /// same bytes already, and checking twice would cost as much as the splice saves.
+    pub fn new(object: &[u8]) -> Result<Self, JsonError> {
+        let trimmed = trim_end(object);
+        let Some((b'}', body)) = trimmed.split_last() else {
+            return Err(JsonError::NotAnObject);
+        };
+        let comma = !matches!(trim_end(body).last(), Some(b'{'));
+        let mut out = Vec::with_capacity(object.len() + 96);
+        out.extend_from_slice(body);
+        Ok(Splice { out, comma })
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.comma {
+            self.out.push(b',');
+        }
+        self.comma = true;
+        write_str(&mut self.out, key);
+        self.out.push(b':');
+    }
+
+    /// Appends `"key": "value"`.
+    pub fn push_str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        write_str(&mut self.out, value);
+        self
+    }
+
+    /// Appends `"key": value` for an integer.
+    pub fn push_i64(&mut self, key: &str, value: i64) -> &mut Self {
+        self.key(key);
+        // Formatting an integer into a `Vec` cannot fail.
+        let _ = write!(self.out, "{value}");
+        self
+    }
+
+    /// Appends `"key": <raw>` where `raw` is already valid JSON.
+    pub fn push_raw(&mut self, key: &str, raw: &RawValue) -> &mut Self {
+        self.key(key);
+        self.out.extend_from_slice(raw.get().as_bytes());
+        self
+    }
+
+    /// Appends `"key": value` for any serialisable value. Fails only if `value`'s
+    /// `Serialize` implementation fails (for example a map with non-string keys); the
+    /// splice is then left unchanged.
+    pub fn push<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<&mut Self, serde_json::Error> {
+        let mark = (self.out.len(), self.comma);
+        self.key(key);
+        if let Err(error) = serde_json::to_writer(&mut self.out, value) {
+            self.out.truncate(mark.0);
+            self.comma = mark.1;
+            return Err(error);
+        }
+        Ok(self)
+    }
+
+    /// Closes the object and returns its bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.out.push(b'}');
+        self.out
+    }
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_after_the_last_field_and_keeps_the_original_bytes() {
+        let mut splice = Splice::new(br#"{ "a" : 1 , "b":[1, 2] }"#).unwrap();
+        splice.push_str("c", "x\"y").push_i64("d", -4);
+        assert_eq!(splice.finish(), br#"{ "a" : 1 , "b":[1, 2] ,"c":"x\"y","d":-4}"#);
+    }
+
+    #[test]
+    fn an_empty_object_gets_no_leading_comma() {
+        let mut splice = Splice::new(b"{ }\n").unwrap();
+        splice.push_i64("n", 1);
+        assert_eq!(splice.finish(), br#"{ "n":1}"#);
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_object() {
+        assert_eq!(Splice::new(b"[1]").unwrap_err(), JsonError::NotAnObject);
+        assert_eq!(Splice::new(b"").unwrap_err(), JsonError::NotAnObject);
+    }
+
+    #[test]
+    fn a_failed_push_leaves_the_splice_unchanged() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 1);
+        let mut splice = Splice::new(b"{}").unwrap();
+        assert!(splice.push("bad", &map).is_err());
+        splice.push("ok", &[1, 2]).unwrap();
+        assert_eq!(splice.finish(), br#"{"ok":[1,2]}"#);
+    }
+}
