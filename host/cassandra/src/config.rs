@@ -550,7 +550,7 @@ mod tests {
         assert!(
             missing
                 .resolve()
-                .unwrap_err()
+                .expect_err("must fail")
                 .contains("WEIR_TEST_SURELY_UNSET_VARIABLE")
         );
     }

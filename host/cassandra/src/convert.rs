@@ -387,13 +387,13 @@ mod tests {
         );
         assert!(
             to_cql(&json!(300), &native(NativeType::TinyInt))
-                .unwrap_err()
+                .expect_err("must fail")
                 .0
                 .contains("out of range for tinyint")
         );
         assert!(
             to_cql(&json!("abc"), &native(NativeType::Int))
-                .unwrap_err()
+                .expect_err("must fail")
                 .0
                 .contains("not an integer")
         );
@@ -476,7 +476,7 @@ mod tests {
         );
         assert!(
             to_cql(&json!([1, null]), &list)
-                .unwrap_err()
+                .expect_err("must fail")
                 .0
                 .contains("element 1")
         );

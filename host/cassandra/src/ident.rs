@@ -62,11 +62,15 @@ mod tests {
             Ident::parse("users_v2").map(|i| i.to_string()),
             Ok("\"users_v2\"".into())
         );
-        assert!(Ident::parse("").unwrap_err().contains("empty"));
-        assert!(Ident::parse("a;drop").unwrap_err().contains("';'"));
+        assert!(Ident::parse("").expect_err("must fail").contains("empty"));
+        assert!(
+            Ident::parse("a;drop")
+                .expect_err("must fail")
+                .contains("';'")
+        );
         assert!(
             Ident::parse(&"x".repeat(49))
-                .unwrap_err()
+                .expect_err("must fail")
                 .contains("at most 48")
         );
         assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");

@@ -41,4 +41,4 @@ pub use schema::{
     Column, ENRICHER_COLUMNS, ExpectedField, FieldKind, SchemaProblem, TableSchema, check_fields,
     create_schema, enricher_fields, read_table_schema, validate_against_table,
 };
-pub use sink::{CassandraSink, connect_session, retry_budget_upper_bound};
+pub use sink::{CassandraSink, connect_session};

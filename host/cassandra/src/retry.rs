@@ -34,7 +34,7 @@ fn classify_attempt(error: &RequestAttemptError) -> Verdict {
     match error {
         RequestAttemptError::BrokenConnectionError(_)
         | RequestAttemptError::UnableToAllocStreamId => Verdict::Connection,
-        RequestAttemptError::DbError(db, _) => match db {
+        RequestAttemptError::DbError(
             DbError::Overloaded
             | DbError::Unavailable { .. }
             | DbError::WriteTimeout { .. }
@@ -43,9 +43,35 @@ fn classify_attempt(error: &RequestAttemptError) -> Verdict {
             | DbError::IsBootstrapping
             | DbError::TruncateError
             | DbError::RateLimitReached { .. }
-            | DbError::ServerError => Verdict::Retry,
-            _ => Verdict::Reject,
-        },
+            | DbError::ServerError,
+            _,
+        ) => Verdict::Retry,
         _ => Verdict::Reject,
+    }
+}
+
+/// A short stable name for the kind of a driver error, for messages, logs and metrics.
+pub(crate) fn label(error: &ExecutionError) -> &'static str {
+    match error {
+        ExecutionError::RequestTimeout(_) => "client-timeout",
+        ExecutionError::ConnectionPoolError(_) | ExecutionError::EmptyPlan => "no-connection",
+        ExecutionError::LastAttemptError(RequestAttemptError::BrokenConnectionError(_)) => {
+            "connection-broken"
+        }
+        ExecutionError::LastAttemptError(RequestAttemptError::DbError(db, _)) => match db {
+            DbError::Overloaded => "overloaded",
+            DbError::Unavailable { .. } => "unavailable",
+            DbError::WriteTimeout { .. } => "write-timeout",
+            DbError::ReadTimeout { .. } => "read-timeout",
+            DbError::WriteFailure { .. } => "write-failure",
+            DbError::IsBootstrapping => "bootstrapping",
+            DbError::RateLimitReached { .. } => "rate-limited",
+            DbError::ServerError => "server-error",
+            DbError::Invalid => "invalid",
+            DbError::Unauthorized => "unauthorized",
+            _ => "server-refused",
+        },
+        ExecutionError::BadQuery(_) => "bad-query",
+        _ => "driver-error",
     }
 }

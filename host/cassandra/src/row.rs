@@ -58,17 +58,14 @@ pub(crate) fn row_values(
     for column in &schema.columns {
         let value = match object.get(&column.name) {
             None | Some(Value::Null) if column.key => {
-                return Err(Failure {
-                    class: ErrorClass::SinkRejected,
-                    ..reject(
-                        Some(&column.name),
-                        format!(
-                            "primary-key field `{}` ({}) is missing or null",
-                            column.name,
-                            cql_type_name(&column.typ)
-                        ),
-                    )
-                });
+                return Err(reject(
+                    Some(&column.name),
+                    format!(
+                        "primary-key field `{}` ({}) is missing or null",
+                        column.name,
+                        cql_type_name(&column.typ)
+                    ),
+                ));
             }
             None => MaybeUnset::Unset,
             Some(Value::Null) => MaybeUnset::Set(None),

@@ -4,7 +4,7 @@
 use crate::config::{CassandraSinkConfig, Target, WriteTimestamp};
 use crate::error::CassandraError;
 use crate::metrics::SinkMetrics;
-use crate::retry::{Verdict, classify};
+use crate::retry::{Verdict, classify, label};
 use crate::row::{RowValues, insert_statement, row_values};
 use crate::schema::{TableSchema, create_schema, read_table_schema};
 use futures::StreamExt;
@@ -15,7 +15,7 @@ use scylla::errors::ExecutionError;
 use scylla::policies::retry::FallthroughRetryPolicy;
 use scylla::statement::prepared::PreparedStatement;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use weir_core::{BoxError, ErrorClass, Event, Failure, Sink, Stage, WriteResults};
 
 /// Writes events as rows of one table. Build it with [`CassandraSink::connect`].
@@ -153,7 +153,7 @@ impl CassandraSink {
                     budget_used += 1;
                     if budget_used >= retry.max_attempts {
                         self.metrics.exhausted();
-                        tracing::warn!(attempts, %error, "Cassandra write retries exhausted");
+                        tracing::warn!(attempts, kind = label(&error), %error, "Cassandra write retries exhausted");
                         return Ok(Err(self.failure(
                             ErrorClass::SinkRetriesExhausted,
                             attempts,
@@ -177,7 +177,7 @@ impl CassandraSink {
                 }
             };
             self.metrics.retried();
-            tracing::debug!(attempts, ?wait, %error, "retrying Cassandra write");
+            tracing::debug!(attempts, ?wait, kind = label(&error), %error, "retrying Cassandra write");
             tokio::time::sleep(wait).await;
         }
     }
@@ -194,9 +194,12 @@ impl CassandraSink {
     fn failure(&self, class: ErrorClass, attempts: u32, error: &ExecutionError) -> Failure {
         let message = match class {
             ErrorClass::SinkRetriesExhausted => {
-                format!("Cassandra write failed after {attempts} attempts; last error: {error}")
+                format!(
+                    "Cassandra write failed after {attempts} attempts; last error ({}): {error}",
+                    label(error)
+                )
             }
-            _ => format!("Cassandra refused the write: {error}"),
+            _ => format!("Cassandra refused the write ({}): {error}", label(error)),
         };
         Failure {
             stage: Stage::Sink,
@@ -242,25 +245,7 @@ impl CassandraSink {
 }
 
 impl Sink for CassandraSink {
-    fn write(
-        &mut self,
-        batch: Vec<Event>,
-    ) -> impl Future<Output = Result<WriteResults, BoxError>> + Send {
-        async move { self.write_batch(batch).await.map_err(BoxError::from) }
+    async fn write(&mut self, batch: Vec<Event>) -> Result<WriteResults, BoxError> {
+        self.write_batch(batch).await.map_err(BoxError::from)
     }
-}
-
-/// How long a retry of a write may take at most, for tests and docs: the budget's sum of
-/// capped backoffs (jitter only shortens them), excluding the attempts themselves.
-pub fn retry_budget_upper_bound(config: &CassandraSinkConfig) -> Duration {
-    (1..config.retry.max_attempts)
-        .map(|n| {
-            let exp = (n - 1).min(30);
-            config
-                .retry
-                .base_backoff
-                .saturating_mul(1u32 << exp)
-                .min(config.retry.max_backoff)
-        })
-        .sum()
 }

@@ -2,8 +2,8 @@
 
 use crate::config::{Brokers, Properties, producer_config};
 use crate::error::KafkaError;
+use crate::logging::TracingContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 
 /// Creates each `(name, partitions)` topic with the brokers' default replication factor.
@@ -13,12 +13,9 @@ pub async fn create_topics(
     properties: &Properties,
     topics: &[(&str, i32)],
 ) -> Result<(), KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = producer_config(brokers, properties)?
-        .create()
-        .map_err(|source| KafkaError::Client {
-        role: "admin client",
-        source,
-    })?;
+    let admin: AdminClient<TracingContext> = producer_config(brokers, properties)?
+        .create_with_context(TracingContext)
+        .map_err(|e| KafkaError::client("admin client", properties, &e))?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
         // -1: the broker's `default.replication.factor`.

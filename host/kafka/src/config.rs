@@ -251,6 +251,25 @@ impl Properties {
         problems
     }
 
+    /// `text` with every secret property's value (resolved from `env:` too) replaced by
+    /// `<redacted>`: librdkafka quotes values in its errors.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (key, value) in &self.0 {
+            if !is_secret_key(key) {
+                continue;
+            }
+            let resolved = match value.env_name() {
+                Some(name) => std::env::var(name).ok(),
+                None => Some(value.literal()),
+            };
+            if let Some(secret) = resolved.filter(|v| !v.is_empty()) {
+                out = out.replace(&secret, "<redacted>");
+            }
+        }
+        out
+    }
+
     /// Applies every property to `config`, reading `env:NAME` values from the environment.
     fn apply(&self, config: &mut ClientConfig) -> Result<(), ConfigProblem> {
         for (key, value) in &self.0 {
@@ -291,6 +310,11 @@ pub struct KafkaSourceConfig {
     /// How often acknowledged progress is committed, as a duration (`"1s"`, `"500ms"`).
     #[serde(default = "default_commit_interval", with = "duration")]
     pub commit_interval: Duration,
+    /// On a rebalance, how long revoked partitions wait for the pipeline to finish the
+    /// events it holds before committing what is done (`"0s"`: commit at once). Keep it well
+    /// below `max.poll.interval.ms`: the consumer does not poll while it waits.
+    #[serde(default = "default_revoke_drain_timeout", with = "duration")]
+    pub revoke_drain_timeout: Duration,
     /// Most records held between the consumer and the pipeline; when reached, the consumer
     /// pauses its partitions (staying in the group) until half of them are taken.
     #[serde(default = "default_max_buffered_events")]
@@ -299,6 +323,10 @@ pub struct KafkaSourceConfig {
 
 fn default_commit_interval() -> Duration {
     Duration::from_secs(1)
+}
+
+fn default_revoke_drain_timeout() -> Duration {
+    Duration::from_secs(5)
 }
 
 fn default_max_buffered_events() -> usize {
@@ -315,6 +343,7 @@ impl KafkaSourceConfig {
             auto_offset_reset: AutoOffsetReset::default(),
             properties: Properties::default(),
             commit_interval: default_commit_interval(),
+            revoke_drain_timeout: default_revoke_drain_timeout(),
             max_buffered_events: default_max_buffered_events(),
         }
     }
@@ -512,6 +541,8 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("env:KEY_PW"), "{shown}");
         assert!(shown.contains("6000"), "{shown}");
+        let error = "Invalid value \"hunter2\" for configuration property \"sasl.password\"";
+        assert!(!c.properties.redact(error).contains("hunter2"));
     }
 
     #[test]

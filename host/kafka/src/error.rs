@@ -1,6 +1,6 @@
 //! Errors of the Kafka components, typed so callers can tell configuration from transport.
 
-use crate::config::{ConfigProblem, ConfigProblems};
+use crate::config::{ConfigProblem, ConfigProblems, Properties};
 
 /// What went wrong talking to Kafka.
 #[derive(Debug, thiserror::Error)]
@@ -9,13 +9,12 @@ pub enum KafkaError {
     #[error("invalid Kafka configuration:\n{0}")]
     Config(#[from] ConfigProblems),
     /// librdkafka refused to create a client (usually an unknown or invalid property).
-    #[error("cannot create the Kafka {role}: {source}; check the `properties` of that component")]
+    #[error("cannot create the Kafka {role}: {reason}; check the `properties` of that component")]
     Client {
         /// `consumer`, `producer` or `admin client`.
         role: &'static str,
-        /// librdkafka's reason.
-        #[source]
-        source: rdkafka::error::KafkaError,
+        /// librdkafka's reason, with secret property values redacted.
+        reason: String,
     },
     /// Subscribing to the topics failed.
     #[error("cannot subscribe to {topics:?}: {source}")]
@@ -63,5 +62,19 @@ pub enum KafkaError {
 impl From<ConfigProblem> for KafkaError {
     fn from(problem: ConfigProblem) -> Self {
         KafkaError::Config(ConfigProblems(vec![problem]))
+    }
+}
+
+impl KafkaError {
+    /// A client-creation error whose message cannot leak a secret property value.
+    pub(crate) fn client(
+        role: &'static str,
+        properties: &Properties,
+        source: &rdkafka::error::KafkaError,
+    ) -> Self {
+        KafkaError::Client {
+            role,
+            reason: properties.redact(&source.to_string()),
+        }
     }
 }

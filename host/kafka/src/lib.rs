@@ -7,6 +7,7 @@
 mod admin;
 mod config;
 mod error;
+mod logging;
 mod producer;
 mod source;
 mod watermarks;

@@ -3,6 +3,7 @@
 
 use crate::config::{Brokers, DeadLetterConfig, Properties, producer_config};
 use crate::error::KafkaError;
+use crate::logging::TracingContext;
 use bytes::Bytes;
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -28,7 +29,7 @@ pub struct ProducerRecord {
 /// librdkafka never duplicate or reorder records of a partition. Cheap to clone.
 #[derive(Clone)]
 pub struct KafkaProducer {
-    producer: FutureProducer,
+    producer: FutureProducer<TracingContext>,
 }
 
 impl KafkaProducer {
@@ -36,11 +37,8 @@ impl KafkaProducer {
     /// read from the environment), but not weaken delivery.
     pub fn new(brokers: &Brokers, properties: &Properties) -> Result<Self, KafkaError> {
         let producer = producer_config(brokers, properties)?
-            .create()
-            .map_err(|source| KafkaError::Client {
-                role: "producer",
-                source,
-            })?;
+            .create_with_context(TracingContext)
+            .map_err(|e| KafkaError::client("producer", properties, &e))?;
         Ok(Self { producer })
     }
 
@@ -127,5 +125,30 @@ impl DeadLetterSink for KafkaDeadLetters {
             .collect();
         self.producer.send_batch(&records).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PropertyValue;
+
+    #[test]
+    fn tls_and_sasl_properties_are_accepted_by_the_client() {
+        let mut properties = Properties::default();
+        for (key, value) in [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "weir"),
+            ("sasl.password", "secret"),
+        ] {
+            properties
+                .0
+                .insert(key.into(), PropertyValue::Text(value.into()));
+        }
+        let brokers = Brokers::parse("127.0.0.1:9");
+        if let Err(e) = KafkaProducer::new(&brokers, &properties) {
+            panic!("a SASL_SSL producer must be creatable: {e}");
+        }
     }
 }

@@ -125,6 +125,22 @@ impl PartitionWatermarks {
         true
     }
 
+    /// An offset handed out will never be acknowledged because its event was taken back
+    /// before anyone saw it (dropped from the buffer on revocation). Returns `false` when
+    /// it was not in flight.
+    pub fn withdraw(&mut self, tp: &TopicPartition, offset: i64) -> bool {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return false;
+        };
+        let Ok(index) = state.in_flight.binary_search(&offset) else {
+            return false;
+        };
+        state.in_flight.remove(index);
+        state.done.remove(&offset);
+        state.advance();
+        true
+    }
+
     /// Events of the partition handed out and not yet covered by the watermark.
     pub fn in_flight(&self, tp: &TopicPartition) -> usize {
         self.partitions.get(tp).map_or(0, |s| s.in_flight.len())
@@ -239,6 +255,21 @@ mod tests {
         assert!(!w.ack(&tp(0), 1), "acks after revocation are ignored");
         assert!(!w.hand_out(&tp(0), 3));
         assert!(w.committable().is_empty());
+    }
+
+    #[test]
+    fn withdrawn_offsets_no_longer_hold_the_watermark_back() {
+        let mut w = handed_out(&[0, 1, 2, 3]);
+        w.ack(&tp(0), 0);
+        w.ack(&tp(0), 2);
+        assert!(w.withdraw(&tp(0), 3));
+        assert!(
+            w.withdraw(&tp(0), 1),
+            "a gap withdrawn lets the done ones through"
+        );
+        assert_eq!(w.in_flight(&tp(0)), 0);
+        assert_eq!(w.committable(), vec![(tp(0), 3)]);
+        assert!(!w.withdraw(&tp(0), 3));
     }
 
     #[test]

@@ -2,10 +2,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::time::Duration;
 
-use crate::process::Launch;
+use crate::process::{Launch, Setup};
 use crate::{Error, Kind};
 
 /// Main class, also used to recognise the JVM by its command line.
@@ -13,15 +12,18 @@ pub(crate) const MAIN: &str = "org.apache.cassandra.service.CassandraDaemon";
 
 /// Writes `cassandra.yaml` from the template and returns how to launch the node.
 pub(crate) fn prepare(
-    java: &Path,
-    classpath: &str,
-    maven_dir: &Path,
-    dir: &Path,
+    setup: &Setup<'_>,
     native_port: u16,
     storage_port: u16,
-    ready_timeout: Duration,
-    detached: bool,
 ) -> Result<Launch, Error> {
+    let Setup {
+        java,
+        classpath,
+        maven_dir,
+        dir,
+        ready_timeout,
+        detached,
+    } = *setup;
     let templates = maven_dir.join("cassandra");
     let template_path = templates.join("cassandra.yaml");
     let template = std::fs::read_to_string(&template_path)

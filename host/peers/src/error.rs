@@ -2,7 +2,6 @@
 //! file to read or the command that fixes it.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::Kind;
 
@@ -88,15 +87,15 @@ pub enum Error {
     },
     /// The server did not answer a protocol request before the deadline.
     #[error(
-        "{kind} did not answer on {addr} within {waited:?} (last probe: {probe}); last lines of {log}:\n{tail}"
+        "{kind} did not answer on {addr} within {waited_secs} s (last probe: {probe}); last lines of {log}:\n{tail}"
     )]
     NotReady {
         /// The server that was probed.
         kind: Kind,
         /// Its client address.
         addr: std::net::SocketAddr,
-        /// How long the harness waited.
-        waited: Duration,
+        /// How long the harness waited, in seconds.
+        waited_secs: u64,
         /// What the last probe saw.
         probe: String,
         /// Its log file.

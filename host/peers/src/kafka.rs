@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::process::{Launch, tail};
+use crate::process::{Launch, Setup, tail};
 use crate::{Error, Kind};
 
 /// The fixed cluster id: every state dir is formatted with it (22-char base64url UUID).
@@ -17,16 +17,15 @@ pub(crate) const NODE_ID: i32 = 1;
 pub(crate) const MAIN: &str = "kafka.Kafka";
 
 /// Writes the config, formats the data dir when fresh, and returns how to launch the broker.
-pub(crate) fn prepare(
-    java: &Path,
-    classpath: &str,
-    maven_dir: &Path,
-    dir: &Path,
-    port: u16,
-    controller_port: u16,
-    ready_timeout: Duration,
-    detached: bool,
-) -> Result<Launch, Error> {
+pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Result<Launch, Error> {
+    let Setup {
+        java,
+        classpath,
+        maven_dir,
+        dir,
+        ready_timeout,
+        detached,
+    } = *setup;
     let data = dir.join("data");
     let props = dir.join("server.properties");
     std::fs::write(&props, server_properties(&data, port, controller_port))

@@ -146,26 +146,21 @@ impl Peers {
         let kafka_dir = server_dir(opts, Kind::Kafka)?;
         let cassandra_dir = server_dir(opts, Kind::Cassandra)?;
         let [kafka_port, controller_port, native_port, storage_port] = free_ports()?;
-        let maven_dir = &opts.jars.maven_dir;
-        let kafka_launch = kafka::prepare(
-            &opts.java,
-            &jars::join(&kafka_cp),
-            maven_dir,
-            &kafka_dir,
-            kafka_port,
-            controller_port,
-            opts.ready_timeout,
-            opts.detached,
-        )?;
+        let (kafka_cp, cassandra_cp) = (jars::join(&kafka_cp), jars::join(&cassandra_cp));
+        let setup = |classpath, dir| process::Setup {
+            java: &opts.java,
+            classpath,
+            maven_dir: &opts.jars.maven_dir,
+            dir,
+            ready_timeout: opts.ready_timeout,
+            detached: opts.detached,
+        };
+        let kafka_launch =
+            kafka::prepare(&setup(&kafka_cp, &kafka_dir), kafka_port, controller_port)?;
         let cassandra_launch = cassandra::prepare(
-            &opts.java,
-            &jars::join(&cassandra_cp),
-            maven_dir,
-            &cassandra_dir,
+            &setup(&cassandra_cp, &cassandra_dir),
             native_port,
             storage_port,
-            opts.ready_timeout,
-            opts.detached,
         )?;
         let mut kafka = Server::new(kafka_launch);
         let mut cassandra = Server::new(cassandra_launch);

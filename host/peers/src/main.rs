@@ -86,10 +86,10 @@ fn options(cli: &Cli) -> PeersOptions {
     opts
 }
 
-fn up(opts: &PeersOptions) -> Result<ExitCode, Error> {
+fn up(opts: &PeersOptions) -> Result<ExitCode, Box<Error>> {
     let _lock = state::lock(&opts.state_dir)?;
     if let Some(record) = state::read(&opts.state_dir)? {
-        match record.healthy() {
+        match record.healthy_within(Duration::from_secs(20)) {
             Ok(()) => {
                 eprintln!(
                     "weir-peers: reusing the running pair recorded in {}",
@@ -118,7 +118,7 @@ fn up(opts: &PeersOptions) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn down(opts: &PeersOptions) -> Result<ExitCode, Error> {
+fn down(opts: &PeersOptions) -> Result<ExitCode, Box<Error>> {
     let _lock = state::lock(&opts.state_dir)?;
     if state::stop_recorded(&opts.state_dir)? {
         eprintln!(
@@ -134,7 +134,7 @@ fn down(opts: &PeersOptions) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn status(opts: &PeersOptions) -> Result<ExitCode, Error> {
+fn status(opts: &PeersOptions) -> Result<ExitCode, Box<Error>> {
     let Some(record) = state::read(&opts.state_dir)? else {
         eprintln!("{}", Error::NotUp(opts.state_dir.clone()));
         return Ok(ExitCode::FAILURE);
@@ -165,7 +165,7 @@ fn status(opts: &PeersOptions) -> Result<ExitCode, Error> {
     }
 }
 
-fn fetch(opts: &PeersOptions) -> Result<ExitCode, Error> {
+fn fetch(opts: &PeersOptions) -> Result<ExitCode, Box<Error>> {
     let started = Instant::now();
     let (kafka, cassandra) = weir_peers::fetch(&opts.jars)?;
     eprintln!(
@@ -177,7 +177,7 @@ fn fetch(opts: &PeersOptions) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(opts: &PeersOptions, idle: Duration) -> Result<ExitCode, Error> {
+fn serve(opts: &PeersOptions, idle: Duration) -> Result<ExitCode, Box<Error>> {
     let stop = Arc::new(AtomicBool::new(false));
     let signals = stop_on_signal(opts.state_dir.clone(), Some(stop.clone()));
     let started = Instant::now();
@@ -196,7 +196,8 @@ fn serve(opts: &PeersOptions, idle: Duration) -> Result<ExitCode, Error> {
     eprintln!("weir-peers: no client left (or asked to stop); stopping the pair");
     let stopped = peers.stop();
     let _ = std::fs::remove_file(state::pair_file(&opts.state_dir));
-    stopped.map(|()| ExitCode::SUCCESS)
+    stopped?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_env(record: &state::PairRecord) {

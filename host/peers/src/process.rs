@@ -15,6 +15,17 @@ const POLL: Duration = Duration::from_millis(200);
 /// How long a SIGTERM gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(30);
 
+/// What both servers' launch preparation needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Setup<'a> {
+    pub java: &'a Path,
+    pub classpath: &'a str,
+    pub maven_dir: &'a Path,
+    pub dir: &'a Path,
+    pub ready_timeout: Duration,
+    pub detached: bool,
+}
+
 /// Everything needed to (re)start one server on the same data directory and ports.
 #[derive(Debug, Clone)]
 pub(crate) struct Launch {
@@ -212,7 +223,7 @@ impl Server {
                 return Err(Error::NotReady {
                     kind: self.kind(),
                     addr: self.launch.addr,
-                    waited: started.elapsed(),
+                    waited_secs: started.elapsed().as_secs(),
                     probe: last,
                     log: self.launch.log.clone(),
                     tail: tail(&self.launch.log, &self.launch.console),

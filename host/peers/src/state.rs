@@ -60,6 +60,26 @@ impl PairRecord {
         }
     }
 
+    /// Like [`PairRecord::healthy`], but a server whose JVM runs and does not answer yet gets
+    /// until `within` (a busy machine can miss one probe; stopping a pair other processes
+    /// use because of it would be worse).
+    pub fn healthy_within(&self, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.healthy() {
+                Ok(()) => return Ok(()),
+                Err(why) if !self.jvms_run() || Instant::now() >= deadline => return Err(why),
+                Err(_) => std::thread::sleep(Duration::from_millis(500)),
+            }
+        }
+    }
+
+    fn jvms_run(&self) -> bool {
+        [Kind::Kafka, Kind::Cassandra]
+            .into_iter()
+            .all(|kind| pid_runs(self.server(kind).pid, kind.main_class()))
+    }
+
     /// Both JVMs run under their recorded pids and answer a protocol request.
     pub fn healthy(&self) -> Result<(), String> {
         for kind in [Kind::Kafka, Kind::Cassandra] {

@@ -65,7 +65,9 @@ impl Date {
     pub fn parse_iso8601(text: &str) -> Result<Self, DateError> {
         let bytes = text.as_bytes();
         if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-            return Err(DateError("expected an ISO-8601 date like 1990-02-28 or 1990-02-28T10:11:12.123Z"));
+            return Err(DateError(
+                "expected an ISO-8601 date like 1990-02-28 or 1990-02-28T10:11:12.123Z",
+            ));
         }
         let year = digits(&bytes[0..4])?;
         let month = digits(&bytes[5..7])?;
@@ -121,7 +123,11 @@ fn parse_time(bytes: &[u8]) -> Result<(), DateError> {
     const BAD: DateError = DateError("expected a time like 10:11:12.123Z after the date");
     let number = |range: std::ops::Range<usize>, max: u32| -> Result<(), DateError> {
         let value = digits(bytes.get(range).ok_or(BAD)?).map_err(|_| BAD)?;
-        if value > max { Err(DateError("time field out of range")) } else { Ok(()) }
+        if value > max {
+            Err(DateError("time field out of range"))
+        } else {
+            Ok(())
+        }
     };
     number(0..2, 23)?;
     if bytes.get(2) != Some(&b':') {
@@ -149,7 +155,11 @@ fn parse_time(bytes: &[u8]) -> Result<(), DateError> {
         [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
             let hours = digits(&[*h1, *h2]).map_err(|_| BAD)?;
             let minutes = digits(&[*m1, *m2]).map_err(|_| BAD)?;
-            if hours > 23 || minutes > 59 { Err(DateError("time zone offset out of range")) } else { Ok(()) }
+            if hours > 23 || minutes > 59 {
+                Err(DateError("time zone offset out of range"))
+            } else {
+                Ok(())
+            }
         }
         _ => Err(BAD),
     }
@@ -166,7 +176,11 @@ fn civil_from_days(days: i64) -> Date {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     let year = yoe + era * 400 + i64::from(month <= 2);
-    Date { year: year as i32, month, day }
+    Date {
+        year: year as i32,
+        month,
+        day,
+    }
 }
 
 #[cfg(test)]
@@ -179,22 +193,52 @@ mod tests {
 
     #[test]
     fn parses_the_randomuser_format_and_plain_dates() {
-        assert_eq!(Date::parse_iso8601("1990-02-28T10:11:12.123Z"), Ok(date(1990, 2, 28)));
+        assert_eq!(
+            Date::parse_iso8601("1990-02-28T10:11:12.123Z"),
+            Ok(date(1990, 2, 28))
+        );
         assert_eq!(Date::parse_iso8601("2000-02-29"), Ok(date(2000, 2, 29)));
-        assert_eq!(Date::parse_iso8601("1985-12-31T23:59:59+05:30"), Ok(date(1985, 12, 31)));
-        assert_eq!(Date::parse_iso8601("1985-12-31 23:59"), Ok(date(1985, 12, 31)));
-        assert_eq!(Date::parse_iso8601("1985-12-31T23:59:60.5-0800"), Ok(date(1985, 12, 31)));
+        assert_eq!(
+            Date::parse_iso8601("1985-12-31T23:59:59+05:30"),
+            Ok(date(1985, 12, 31))
+        );
+        assert_eq!(
+            Date::parse_iso8601("1985-12-31 23:59"),
+            Ok(date(1985, 12, 31))
+        );
+        assert_eq!(
+            Date::parse_iso8601("1985-12-31T23:59:60.5-0800"),
+            Ok(date(1985, 12, 31))
+        );
     }
 
     #[test]
     fn refuses_dates_that_do_not_exist_or_do_not_parse() {
         for bad in [
-            "1990-02-29", "1900-02-29", "1990-13-01", "1990-00-10", "1990-04-31", "1990-01-00",
-            "90-01-01", "1990/01/01", "1990-1-01", "yesterday", "", "1990-01-01X",
-            "1990-01-01T", "1990-01-01T24:00:00Z", "1990-01-01T10:60Z", "1990-01-01T10:11:12.Z",
-            "1990-01-01T10:11:12+25:00", "1990-01-01T10:11:12Q", "+1990-01-01",
+            "1990-02-29",
+            "1900-02-29",
+            "1990-13-01",
+            "1990-00-10",
+            "1990-04-31",
+            "1990-01-00",
+            "90-01-01",
+            "1990/01/01",
+            "1990-1-01",
+            "yesterday",
+            "",
+            "1990-01-01X",
+            "1990-01-01T",
+            "1990-01-01T24:00:00Z",
+            "1990-01-01T10:60Z",
+            "1990-01-01T10:11:12.Z",
+            "1990-01-01T10:11:12+25:00",
+            "1990-01-01T10:11:12Q",
+            "+1990-01-01",
         ] {
-            assert!(Date::parse_iso8601(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                Date::parse_iso8601(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 
@@ -213,11 +257,22 @@ mod tests {
         for days in -25_567..40_000 {
             assert_eq!(civil_from_days(days), expected);
             expected = if expected.day < days_in_month(expected.year, expected.month) {
-                Date { day: expected.day + 1, ..expected }
+                Date {
+                    day: expected.day + 1,
+                    ..expected
+                }
             } else if expected.month < 12 {
-                Date { month: expected.month + 1, day: 1, ..expected }
+                Date {
+                    month: expected.month + 1,
+                    day: 1,
+                    ..expected
+                }
             } else {
-                Date { year: expected.year + 1, month: 1, day: 1 }
+                Date {
+                    year: expected.year + 1,
+                    month: 1,
+                    day: 1,
+                }
             };
         }
     }

@@ -60,7 +60,9 @@ impl EnrichError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             EnrichError::InvalidInput(_) => None,
-            EnrichError::MissingField(field) | EnrichError::InvalidField { field, .. } => Some(field),
+            EnrichError::MissingField(field) | EnrichError::InvalidField { field, .. } => {
+                Some(field)
+            }
         }
     }
 
@@ -77,7 +79,9 @@ impl EnrichError {
 impl fmt::Display for EnrichError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EnrichError::InvalidInput(problem) => write!(f, "value is not a JSON object: {problem}"),
+            EnrichError::InvalidInput(problem) => {
+                write!(f, "value is not a JSON object: {problem}")
+            }
             EnrichError::MissingField(field) => write!(f, "field `{field}` is missing"),
             EnrichError::InvalidField { field, problem } => write!(f, "field `{field}`: {problem}"),
         }
@@ -174,16 +178,30 @@ fn derive(user: &user::User<'_>, timestamp_ms: i64) -> Result<Derived, EnrichErr
     };
     let email_domain = match email.rsplit_once('@') {
         Some((_, domain)) if !domain.trim().is_empty() => domain.trim().to_lowercase(),
-        _ => return Err(EnrichError::InvalidField { field: "email", problem: "expected an address with a domain after `@`".into() }),
+        _ => {
+            return Err(EnrichError::InvalidField {
+                field: "email",
+                problem: "expected an address with a domain after `@`".into(),
+            });
+        }
     };
-    let born = Date::parse_iso8601(dob)
-        .map_err(|e| EnrichError::InvalidField { field: "dob", problem: format!("{e} (got {dob:?})") })?;
-    let today = Date::from_unix_ms(timestamp_ms);
-    let age = born.age_on(today).ok_or_else(|| EnrichError::InvalidField {
+    let born = Date::parse_iso8601(dob).map_err(|e| EnrichError::InvalidField {
         field: "dob",
-        problem: format!("date of birth {born} is after the event's date {today}"),
+        problem: format!("{e} (got {dob:?})"),
     })?;
-    Ok(Derived { full_name, email_domain, age, age_group: AgeGroup::of(age) })
+    let today = Date::from_unix_ms(timestamp_ms);
+    let age = born
+        .age_on(today)
+        .ok_or_else(|| EnrichError::InvalidField {
+            field: "dob",
+            problem: format!("date of birth {born} is after the event's date {today}"),
+        })?;
+    Ok(Derived {
+        full_name,
+        email_domain,
+        age,
+        age_group: AgeGroup::of(age),
+    })
 }
 
 /// The slow path for inputs that already carry a derived field: edit in place.

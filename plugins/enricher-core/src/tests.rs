@@ -27,16 +27,38 @@ fn appends_the_four_fields_after_the_original_bytes() {
 #[test]
 fn the_birthday_counts_from_the_start_of_its_day_and_the_clock_is_never_read() {
     let on_birthday = derived(&enrich(user("2006-06-15").as_bytes(), JUNE_15_2024).unwrap());
-    assert_eq!((on_birthday["age"].as_u64(), on_birthday["age_group"].as_str()), (Some(18), Some("18-24")));
+    assert_eq!(
+        (
+            on_birthday["age"].as_u64(),
+            on_birthday["age_group"].as_str()
+        ),
+        (Some(18), Some("18-24"))
+    );
     let day_before = derived(&enrich(user("2006-06-16").as_bytes(), JUNE_15_2024).unwrap());
-    assert_eq!((day_before["age"].as_u64(), day_before["age_group"].as_str()), (Some(17), Some("<18")));
+    assert_eq!(
+        (day_before["age"].as_u64(), day_before["age_group"].as_str()),
+        (Some(17), Some("<18"))
+    );
 }
 
 #[test]
 fn age_groups_switch_at_each_boundary() {
-    for (age, group) in [(0, "<18"), (17, "<18"), (18, "18-24"), (24, "18-24"), (25, "25-34"), (34, "25-34"),
-        (35, "35-44"), (44, "35-44"), (45, "45-54"), (54, "45-54"), (55, "55-64"), (64, "55-64"), (65, "65+"), (120, "65+")]
-    {
+    for (age, group) in [
+        (0, "<18"),
+        (17, "<18"),
+        (18, "18-24"),
+        (24, "18-24"),
+        (25, "25-34"),
+        (34, "25-34"),
+        (35, "35-44"),
+        (44, "35-44"),
+        (45, "45-54"),
+        (54, "45-54"),
+        (55, "55-64"),
+        (64, "55-64"),
+        (65, "65+"),
+        (120, "65+"),
+    ] {
         assert_eq!(AgeGroup::of(age).as_str(), group, "age {age}");
     }
 }
@@ -44,8 +66,10 @@ fn age_groups_switch_at_each_boundary() {
 #[test]
 fn a_leap_day_birthday_is_reached_on_march_first_in_common_years() {
     // 2023-02-28T23:59:59.999Z and 2023-03-01T00:00:00Z.
-    let feb_28 = derived(&enrich(user("2000-02-29T00:00:00Z").as_bytes(), 1_677_628_799_999).unwrap());
-    let mar_1 = derived(&enrich(user("2000-02-29T00:00:00Z").as_bytes(), 1_677_628_800_000).unwrap());
+    let feb_28 =
+        derived(&enrich(user("2000-02-29T00:00:00Z").as_bytes(), 1_677_628_799_999).unwrap());
+    let mar_1 =
+        derived(&enrich(user("2000-02-29T00:00:00Z").as_bytes(), 1_677_628_800_000).unwrap());
     assert_eq!(feb_28["age"], 22);
     assert_eq!(mar_1["age"], 23);
 }
@@ -55,25 +79,54 @@ fn errors_name_the_field_at_fault() {
     let cases: [(&[u8], EnrichError); 7] = [
         (b"not json", EnrichError::InvalidInput(String::new())),
         (b"[1,2]", EnrichError::InvalidInput(String::new())),
-        (br#"{"first_name":"A","last_name":"B","email":"a@b.c"}"#, EnrichError::MissingField("dob")),
-        (br#"{"first_name":"A","last_name":"B","dob":"2000-01-01"}"#, EnrichError::MissingField("email")),
-        (br#"{"first_name":7,"last_name":"B","email":"a@b.c","dob":"2000-01-01"}"#,
-            EnrichError::InvalidField { field: "first_name", problem: "expected a string, found a number".into() }),
-        (br#"{"first_name":"A","last_name":"B","email":"a@b.c","dob":"2000-02-30"}"#,
-            EnrichError::InvalidField { field: "dob", problem: String::new() }),
-        (br#"{"first_name":"A","last_name":"B","email":"nobody","dob":"2000-01-01"}"#,
-            EnrichError::InvalidField { field: "email", problem: String::new() }),
+        (
+            br#"{"first_name":"A","last_name":"B","email":"a@b.c"}"#,
+            EnrichError::MissingField("dob"),
+        ),
+        (
+            br#"{"first_name":"A","last_name":"B","dob":"2000-01-01"}"#,
+            EnrichError::MissingField("email"),
+        ),
+        (
+            br#"{"first_name":7,"last_name":"B","email":"a@b.c","dob":"2000-01-01"}"#,
+            EnrichError::InvalidField {
+                field: "first_name",
+                problem: "expected a string, found a number".into(),
+            },
+        ),
+        (
+            br#"{"first_name":"A","last_name":"B","email":"a@b.c","dob":"2000-02-30"}"#,
+            EnrichError::InvalidField {
+                field: "dob",
+                problem: String::new(),
+            },
+        ),
+        (
+            br#"{"first_name":"A","last_name":"B","email":"nobody","dob":"2000-01-01"}"#,
+            EnrichError::InvalidField {
+                field: "email",
+                problem: String::new(),
+            },
+        ),
     ];
     for (input, expected) in cases {
         let error = enrich(input, JUNE_15_2024).unwrap_err();
-        assert_eq!((error.kind(), error.field()), (expected.kind(), expected.field()), "{}", String::from_utf8_lossy(input));
+        assert_eq!(
+            (error.kind(), error.field()),
+            (expected.kind(), expected.field()),
+            "{}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
 #[test]
 fn a_birth_date_after_the_event_is_an_invalid_dob() {
     let error = enrich(user("2030-01-01").as_bytes(), JUNE_15_2024).unwrap_err();
-    assert_eq!((error.kind(), error.field()), ("invalid-field", Some("dob")));
+    assert_eq!(
+        (error.kind(), error.field()),
+        ("invalid-field", Some("dob"))
+    );
 }
 
 #[test]
@@ -99,19 +152,33 @@ fn escaped_strings_are_read_unescaped_and_written_escaped() {
 fn matches_the_golden_file() {
     let golden = include_str!("../../../tests/fixtures/enricher-golden.jsonl");
     let mut checked = 0;
-    for (number, line) in golden.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (number, line) in golden
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
         let value = case["value"].as_str().unwrap();
         let timestamp_ms = case["timestamp_ms"].as_i64().unwrap();
         let result = enrich(value.as_bytes(), timestamp_ms);
         match (&case["output"], &case["error"]) {
             (serde_json::Value::String(expected), _) => {
-                assert_eq!(String::from_utf8(result.unwrap()).unwrap(), *expected, "line {}", number + 1)
+                assert_eq!(
+                    String::from_utf8(result.unwrap()).unwrap(),
+                    *expected,
+                    "line {}",
+                    number + 1
+                )
             }
             (_, serde_json::Value::Object(expected)) => {
                 let error = result.unwrap_err();
                 assert_eq!(error.kind(), expected["kind"], "line {}", number + 1);
-                assert_eq!(error.field(), expected["field"].as_str(), "line {}", number + 1);
+                assert_eq!(
+                    error.field(),
+                    expected["field"].as_str(),
+                    "line {}",
+                    number + 1
+                );
             }
             _ => panic!("line {}: neither `output` nor `error`", number + 1),
         }

@@ -20,7 +20,10 @@ impl Field<'_> {
         match self {
             Field::Str(text) => Ok(text),
             Field::Absent => Err(EnrichError::MissingField(name)),
-            Field::Other(found) => Err(EnrichError::InvalidField { field: name, problem: format!("expected a string, found {found}") }),
+            Field::Other(found) => Err(EnrichError::InvalidField {
+                field: name,
+                problem: format!("expected a string, found {found}"),
+            }),
         }
     }
 }

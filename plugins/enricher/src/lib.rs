@@ -24,7 +24,9 @@ impl Plugin for Enricher {
 
 fn to_event_error(error: EnrichError) -> EventError {
     match error {
-        EnrichError::InvalidInput(problem) => EventError::invalid_input(format!("value is not a JSON object: {problem}")),
+        EnrichError::InvalidInput(problem) => {
+            EventError::invalid_input(format!("value is not a JSON object: {problem}"))
+        }
         EnrichError::MissingField(field) => EventError::missing_field(field),
         EnrichError::InvalidField { field, problem } => EventError::invalid_field(field, problem),
     }
@@ -48,15 +50,25 @@ mod tests {
         let outputs = weir_sdk::run(&mut plugin, &event).unwrap();
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0].key.as_deref(), Some(&b"k"[..]));
-        assert!(outputs[0].value.ends_with(br#""age":33,"age_group":"25-34"}"#));
+        assert!(
+            outputs[0]
+                .value
+                .ends_with(br#""age":33,"age_group":"25-34"}"#)
+        );
     }
 
     #[test]
     fn a_bad_date_fails_the_event_naming_dob() {
         let mut plugin = Enricher::init(Config::default()).unwrap();
-        let event = Event::new(r#"{"first_name":"A","last_name":"B","email":"a@b.c","dob":"soon"}"#, 0);
+        let event = Event::new(
+            r#"{"first_name":"A","last_name":"B","email":"a@b.c","dob":"soon"}"#,
+            0,
+        );
         let error = weir_sdk::run(&mut plugin, &event).unwrap_err();
-        assert_eq!((error.kind, error.field.as_deref()), (ErrorKind::InvalidField, Some("dob")));
+        assert_eq!(
+            (error.kind, error.field.as_deref()),
+            (ErrorKind::InvalidField, Some("dob"))
+        );
     }
 
     #[test]

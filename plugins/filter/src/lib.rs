@@ -52,20 +52,39 @@ impl Plugin for Filter {
             "lt" => Op::Lt,
             "exists" => Op::Exists,
             "missing" => Op::Missing,
-            other => return Err(format!("config key `op` = {other:?}: expected one of eq, ne, gt, lt, exists, missing")),
+            other => {
+                return Err(format!(
+                    "config key `op` = {other:?}: expected one of eq, ne, gt, lt, exists, missing"
+                ));
+            }
         };
         let value = match (op, config.get("value")) {
             (Op::Exists | Op::Missing, None) => String::new(),
-            (Op::Exists | Op::Missing, Some(_)) => return Err("config key `value` makes no sense with op exists/missing; remove it".into()),
+            (Op::Exists | Op::Missing, Some(_)) => {
+                return Err(
+                    "config key `value` makes no sense with op exists/missing; remove it".into(),
+                );
+            }
             (_, Some(value)) => value.to_owned(),
-            (_, None) => return Err("missing config key `value` (required by op eq, ne, gt, lt)".into()),
+            (_, None) => {
+                return Err("missing config key `value` (required by op eq, ne, gt, lt)".into());
+            }
         };
         let keep_matches = match config.get("action").unwrap_or("keep") {
             "keep" => true,
             "drop" => false,
-            other => return Err(format!("config key `action` = {other:?}: expected keep or drop")),
+            other => {
+                return Err(format!(
+                    "config key `action` = {other:?}: expected keep or drop"
+                ));
+            }
         };
-        Ok(Filter { field, op, value, keep_matches })
+        Ok(Filter {
+            field,
+            op,
+            value,
+            keep_matches,
+        })
     }
 
     fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {
@@ -101,7 +120,10 @@ fn compare(raw: &str, value: &str) -> Option<Ordering> {
             let text: std::borrow::Cow<'_, str> = weir_sdk::serde_json::from_str(raw).ok()?;
             Some(text.as_ref().cmp(value))
         }
-        Some(b'-' | b'0'..=b'9') => raw.parse::<f64>().ok()?.partial_cmp(&value.trim().parse::<f64>().ok()?),
+        Some(b'-' | b'0'..=b'9') => raw
+            .parse::<f64>()
+            .ok()?
+            .partial_cmp(&value.trim().parse::<f64>().ok()?),
         Some(b't' | b'f' | b'n') => (raw == value).then_some(Ordering::Equal),
         _ => (compact(raw)? == value).then_some(Ordering::Equal),
     }
@@ -120,7 +142,9 @@ mod tests {
 
     fn kept(config: &[(&str, &str)], value: &str) -> bool {
         let mut filter = Filter::init(Config::new(config.iter().copied())).unwrap();
-        !weir_sdk::run(&mut filter, &Event::new(value, 0)).unwrap().is_empty()
+        !weir_sdk::run(&mut filter, &Event::new(value, 0))
+            .unwrap()
+            .is_empty()
     }
 
     #[test]
@@ -133,7 +157,12 @@ mod tests {
 
     #[test]
     fn drop_action_inverts_and_ne_matches_absent_fields() {
-        let config = [("field", "gender"), ("op", "ne"), ("value", "male"), ("action", "drop")];
+        let config = [
+            ("field", "gender"),
+            ("op", "ne"),
+            ("value", "male"),
+            ("action", "drop"),
+        ];
         assert!(kept(&config, r#"{"gender":"male"}"#));
         assert!(!kept(&config, r#"{"gender":"female"}"#));
         assert!(!kept(&config, r#"{}"#));
@@ -141,19 +170,40 @@ mod tests {
 
     #[test]
     fn numbers_compare_numerically_and_strings_bytewise() {
-        assert!(kept(&[("field", "age"), ("op", "gt"), ("value", "9")], r#"{"age":10}"#));
-        assert!(!kept(&[("field", "age"), ("op", "gt"), ("value", "10.0")], r#"{"age":10}"#));
-        assert!(kept(&[("field", "age"), ("op", "eq"), ("value", "10")], r#"{"age":1e1}"#));
-        assert!(kept(&[("field", "dob"), ("op", "lt"), ("value", "2000")], r#"{"dob":"1999-12-31T00:00:00Z"}"#));
-        assert!(!kept(&[("field", "age"), ("op", "eq"), ("value", "ten")], r#"{"age":10}"#));
+        assert!(kept(
+            &[("field", "age"), ("op", "gt"), ("value", "9")],
+            r#"{"age":10}"#
+        ));
+        assert!(!kept(
+            &[("field", "age"), ("op", "gt"), ("value", "10.0")],
+            r#"{"age":10}"#
+        ));
+        assert!(kept(
+            &[("field", "age"), ("op", "eq"), ("value", "10")],
+            r#"{"age":1e1}"#
+        ));
+        assert!(kept(
+            &[("field", "dob"), ("op", "lt"), ("value", "2000")],
+            r#"{"dob":"1999-12-31T00:00:00Z"}"#
+        ));
+        assert!(!kept(
+            &[("field", "age"), ("op", "eq"), ("value", "ten")],
+            r#"{"age":10}"#
+        ));
     }
 
     #[test]
     fn exists_missing_and_literals() {
         assert!(kept(&[("field", "a"), ("op", "exists")], r#"{"a":null}"#));
         assert!(kept(&[("field", "b"), ("op", "missing")], r#"{"a":null}"#));
-        assert!(kept(&[("field", "a"), ("op", "eq"), ("value", "true")], r#"{"a":true}"#));
-        assert!(kept(&[("field", "a"), ("op", "eq"), ("value", "[1,2]")], r#"{"a":[1, 2]}"#));
+        assert!(kept(
+            &[("field", "a"), ("op", "eq"), ("value", "true")],
+            r#"{"a":true}"#
+        ));
+        assert!(kept(
+            &[("field", "a"), ("op", "eq"), ("value", "[1,2]")],
+            r#"{"a":[1, 2]}"#
+        ));
     }
 
     #[test]
@@ -162,9 +212,18 @@ mod tests {
             (vec![("op", "eq"), ("value", "x")], "field"),
             (vec![("field", "a"), ("op", "like"), ("value", "x")], "op"),
             (vec![("field", "a"), ("op", "eq")], "value"),
-            (vec![("field", "a"), ("op", "exists"), ("value", "x")], "value"),
-            (vec![("field", "a"), ("op", "exists"), ("action", "maybe")], "action"),
-            (vec![("field", "a"), ("op", "exists"), ("fields", "x")], "fields"),
+            (
+                vec![("field", "a"), ("op", "exists"), ("value", "x")],
+                "value",
+            ),
+            (
+                vec![("field", "a"), ("op", "exists"), ("action", "maybe")],
+                "action",
+            ),
+            (
+                vec![("field", "a"), ("op", "exists"), ("fields", "x")],
+                "fields",
+            ),
         ] {
             let error = Filter::init(Config::new(config)).unwrap_err();
             assert!(error.contains(&format!("`{key}`")), "{error}");

@@ -1,8 +1,8 @@
 //! A borrowed, order-preserving view of a JSON object.
 
 use crate::{JsonError, write_str};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::Serialize;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -36,7 +36,9 @@ impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FieldError::Missing => f.write_str("field is missing"),
-            FieldError::WrongType { expected, found } => write!(f, "expected {expected}, found {found}"),
+            FieldError::WrongType { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
         }
     }
 }
@@ -60,10 +62,14 @@ impl<'a> Object<'a> {
     /// validation; they stay borrowed from `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, JsonError> {
         // Find the first non-whitespace byte to tell "not an object" from "not JSON".
-        let first = bytes.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        let first = bytes
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
         let object: Object<'a> = serde_json::from_slice(bytes).map_err(|error| match first {
             Some(b'{') | None => JsonError::Syntax(error.to_string()),
-            Some(_) if serde_json::from_slice::<de::IgnoredAny>(bytes).is_ok() => JsonError::NotAnObject,
+            Some(_) if serde_json::from_slice::<de::IgnoredAny>(bytes).is_ok() => {
+                JsonError::NotAnObject
+            }
             Some(_) => JsonError::Syntax(error.to_string()),
         })?;
         Ok(object)
@@ -71,7 +77,11 @@ impl<'a> Object<'a> {
 
     /// The raw JSON text of field `key` (the last one if the input repeats it).
     pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_ref())
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Field `key` as a string, unescaped (borrowed when the input had no escapes).
@@ -92,7 +102,8 @@ impl<'a> Object<'a> {
     /// appends it when absent.
     pub fn set_raw(&mut self, key: &str, value: Box<RawValue>) {
         if !self.contains(key) {
-            self.fields.push((Cow::Owned(key.to_owned()), Cow::Owned(value)));
+            self.fields
+                .push((Cow::Owned(key.to_owned()), Cow::Owned(value)));
             return;
         }
         // Repeated keys all take the new value so no stale copy survives.
@@ -111,7 +122,11 @@ impl<'a> Object<'a> {
 
     /// Sets field `key` to any serialisable value. Fails only if `value`'s `Serialize`
     /// implementation fails; the object is then unchanged.
-    pub fn set<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), serde_json::Error> {
+    pub fn set<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
         let raw = serde_json::value::to_raw_value(value)?;
         self.set_raw(key, raw);
         Ok(())
@@ -131,7 +146,11 @@ impl<'a> Object<'a> {
 
     /// Writes the object as compact JSON; untouched values keep their original text.
     pub fn to_vec(&self) -> Vec<u8> {
-        let size: usize = self.fields.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum();
+        let size: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
         let mut out = Vec::with_capacity(size + 2);
         out.push(b'{');
         for (i, (key, value)) in self.fields.iter().enumerate() {
@@ -203,7 +222,10 @@ mod tests {
         let mut object = Object::parse(input).unwrap();
         object.set_str("a", "replaced");
         object.set("new", &[true]).unwrap();
-        assert_eq!(object.to_vec(), br#"{"z":1.50,"a":"replaced","m":"\u00e9","new":[true]}"#);
+        assert_eq!(
+            object.to_vec(),
+            br#"{"z":1.50,"a":"replaced","m":"\u00e9","new":[true]}"#
+        );
     }
 
     #[test]
@@ -213,7 +235,10 @@ mod tests {
         assert_eq!(object.get_str("none"), Err(FieldError::Missing));
         assert_eq!(
             object.get_str("n"),
-            Err(FieldError::WrongType { expected: "a string", found: "a number" })
+            Err(FieldError::WrongType {
+                expected: "a string",
+                found: "a number"
+            })
         );
     }
 
@@ -237,7 +262,13 @@ mod tests {
     fn tells_invalid_json_from_a_non_object() {
         assert_eq!(Object::parse(b"[1,2]").unwrap_err(), JsonError::NotAnObject);
         assert_eq!(Object::parse(b" 7").unwrap_err(), JsonError::NotAnObject);
-        assert!(matches!(Object::parse(b"{\"a\":").unwrap_err(), JsonError::Syntax(_)));
-        assert!(matches!(Object::parse(b"hello").unwrap_err(), JsonError::Syntax(_)));
+        assert!(matches!(
+            Object::parse(b"{\"a\":").unwrap_err(),
+            JsonError::Syntax(_)
+        ));
+        assert!(matches!(
+            Object::parse(b"hello").unwrap_err(),
+            JsonError::Syntax(_)
+        ));
     }
 }

@@ -67,7 +67,11 @@ impl Splice {
     /// Appends `"key": value` for any serialisable value. Fails only if `value`'s
     /// `Serialize` implementation fails (for example a map with non-string keys); the
     /// splice is then left unchanged.
-    pub fn push<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<&mut Self, serde_json::Error> {
+    pub fn push<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<&mut Self, serde_json::Error> {
         let mark = (self.out.len(), self.comma);
         self.key(key);
         if let Err(error) = serde_json::to_writer(&mut self.out, value) {
@@ -101,7 +105,10 @@ mod tests {
     fn appends_after_the_last_field_and_keeps_the_original_bytes() {
         let mut splice = Splice::new(br#"{ "a" : 1 , "b":[1, 2] }"#).unwrap();
         splice.push_str("c", "x\"y").push_i64("d", -4);
-        assert_eq!(splice.finish(), br#"{ "a" : 1 , "b":[1, 2] ,"c":"x\"y","d":-4}"#);
+        assert_eq!(
+            splice.finish(),
+            br#"{ "a" : 1 , "b":[1, 2] ,"c":"x\"y","d":-4}"#
+        );
     }
 
     #[test]

@@ -26,15 +26,22 @@ pub struct PiiMask {
 impl std::fmt::Debug for PiiMask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("PiiMask").field("fields", &self.fields).finish_non_exhaustive()
+        f.debug_struct("PiiMask")
+            .field("fields", &self.fields)
+            .finish_non_exhaustive()
     }
 }
 
 impl Plugin for PiiMask {
     fn init(config: Config) -> Result<Self, String> {
         config.only(&["fields", "key"])?;
-        let fields: Vec<String> =
-            config.require("fields")?.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect();
+        let fields: Vec<String> = config
+            .require("fields")?
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
         if fields.is_empty() {
             return Err("config key `fields` lists no field; give e.g. fields=email,phone".into());
         }
@@ -42,7 +49,8 @@ impl Plugin for PiiMask {
         if key.is_empty() {
             return Err("config key `key` is empty; give a secret key".into());
         }
-        let mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).map_err(|e| format!("config key `key`: {e}"))?;
+        let mac = Hmac::<Sha256>::new_from_slice(key.as_bytes())
+            .map_err(|e| format!("config key `key`: {e}"))?;
         Ok(PiiMask { fields, mac })
     }
 
@@ -50,11 +58,15 @@ impl Plugin for PiiMask {
         let mut object = event.object()?;
         let mut changed = false;
         for field in &self.fields {
-            let Some(raw) = object.get(field) else { continue };
+            let Some(raw) = object.get(field) else {
+                continue;
+            };
             let hash = match raw.get() {
                 "null" => continue,
                 text if text.starts_with('"') => {
-                    let content = object.get_str(field).map_err(|e| EventError::from_field(field, e))?;
+                    let content = object
+                        .get_str(field)
+                        .map_err(|e| EventError::from_field(field, e))?;
                     self.hash(content.as_bytes())
                 }
                 text => self.hash(text.as_bytes()),
@@ -63,7 +75,11 @@ impl Plugin for PiiMask {
             changed = true;
         }
         // Untouched events keep their exact bytes.
-        if changed { out.value(object.to_vec()) } else { out.forward() }
+        if changed {
+            out.value(object.to_vec())
+        } else {
+            out.forward()
+        }
         Ok(())
     }
 }
@@ -89,7 +105,11 @@ mod tests {
     use super::*;
 
     fn mask(value: &str) -> String {
-        let mut plugin = PiiMask::init(Config::new([("fields", "email, phone,age"), ("key", "key")])).unwrap();
+        let mut plugin = PiiMask::init(Config::new([
+            ("fields", "email, phone,age"),
+            ("key", "key"),
+        ]))
+        .unwrap();
         let outputs = weir_sdk::run(&mut plugin, &Event::new(value, 0)).unwrap();
         String::from_utf8(outputs[0].value.clone()).unwrap()
     }
@@ -98,7 +118,10 @@ mod tests {
     fn masks_with_rfc_4231_compatible_hmac_sha256() {
         // HMAC-SHA256(key="key", "The quick brown fox jumps over the lazy dog").
         let out = mask(r#"{"id":1,"email":"The quick brown fox jumps over the lazy dog"}"#);
-        assert_eq!(out, r#"{"id":1,"email":"f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"}"#);
+        assert_eq!(
+            out,
+            r#"{"id":1,"email":"f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"}"#
+        );
     }
 
     #[test]
@@ -121,7 +144,15 @@ mod tests {
 
     #[test]
     fn config_needs_fields_and_a_key() {
-        assert!(PiiMask::init(Config::new([("fields", "email")])).unwrap_err().contains("`key`"));
-        assert!(PiiMask::init(Config::new([("fields", " , "), ("key", "k")])).unwrap_err().contains("`fields`"));
+        assert!(
+            PiiMask::init(Config::new([("fields", "email")]))
+                .unwrap_err()
+                .contains("`key`")
+        );
+        assert!(
+            PiiMask::init(Config::new([("fields", " , "), ("key", "k")]))
+                .unwrap_err()
+                .contains("`fields`")
+        );
     }
 }

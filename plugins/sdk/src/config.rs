@@ -13,18 +13,30 @@ pub struct Config {
 
 impl Config {
     /// Builds a config from pairs, as the host does; handy in tests.
-    pub fn new<K: Into<String>, V: Into<String>>(entries: impl IntoIterator<Item = (K, V)>) -> Self {
-        Config { entries: entries.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn new<K: Into<String>, V: Into<String>>(
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Config {
+            entries: entries
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// The value of `key`, if set (the last one if the host repeated it).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of `key`, or an error message naming the missing key.
     pub fn require(&self, key: &str) -> Result<&str, String> {
-        self.get(key).ok_or_else(|| format!("missing config key `{key}`"))
+        self.get(key)
+            .ok_or_else(|| format!("missing config key `{key}`"))
     }
 
     /// Parses the value of `key` with `FromStr`; `Ok(None)` if the key is not set.
@@ -34,14 +46,25 @@ impl Config {
         T::Err: fmt::Display,
     {
         self.get(key)
-            .map(|value| value.parse::<T>().map_err(|e| format!("config key `{key}` = {value:?}: {e}")))
+            .map(|value| {
+                value
+                    .parse::<T>()
+                    .map_err(|e| format!("config key `{key}` = {value:?}: {e}"))
+            })
             .transpose()
     }
 
     /// Refuses keys outside `known`, so a typo is reported instead of silently ignored.
     pub fn only(&self, known: &[&str]) -> Result<(), String> {
-        match self.entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            Some((key, _)) => Err(format!("unknown config key `{key}`; this plugin accepts: {}", known.join(", "))),
+        match self
+            .entries
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
+            Some((key, _)) => Err(format!(
+                "unknown config key `{key}`; this plugin accepts: {}",
+                known.join(", ")
+            )),
             None => Ok(()),
         }
     }

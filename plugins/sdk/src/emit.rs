@@ -14,7 +14,10 @@ pub struct Emit<'e> {
 impl<'e> Emit<'e> {
     /// Outputs for `event`; `run` builds it, plugin code only receives it.
     fn new(event: &'e Event) -> Self {
-        Emit { event, outputs: Vec::new() }
+        Emit {
+            event,
+            outputs: Vec::new(),
+        }
     }
 
     /// Emits `value` with the input's key and headers.
@@ -28,7 +31,8 @@ impl<'e> Emit<'e> {
 
     /// Emits `value` serialised as JSON, with the input's key and headers.
     pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EventError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| EventError::rejected(format!("could not serialise output: {e}")))?;
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| EventError::rejected(format!("could not serialise output: {e}")))?;
         self.value(bytes);
         Ok(())
     }

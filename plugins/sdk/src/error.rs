@@ -31,23 +31,39 @@ impl EventError {
     /// Field `field` is absent.
     pub fn missing_field(field: impl Into<String>) -> Self {
         let field = field.into();
-        EventError { kind: ErrorKind::MissingField, message: format!("field `{field}` is missing"), field: Some(field) }
+        EventError {
+            kind: ErrorKind::MissingField,
+            message: format!("field `{field}` is missing"),
+            field: Some(field),
+        }
     }
 
     /// Field `field` is present but unusable; `problem` says why (e.g. "expected a string").
     pub fn invalid_field(field: impl Into<String>, problem: impl fmt::Display) -> Self {
         let field = field.into();
-        EventError { kind: ErrorKind::InvalidField, message: format!("field `{field}`: {problem}"), field: Some(field) }
+        EventError {
+            kind: ErrorKind::InvalidField,
+            message: format!("field `{field}`: {problem}"),
+            field: Some(field),
+        }
     }
 
     /// The value as a whole could not be read (not JSON, not an object, not UTF-8).
     pub fn invalid_input(problem: impl fmt::Display) -> Self {
-        EventError { kind: ErrorKind::InvalidInput, field: None, message: problem.to_string() }
+        EventError {
+            kind: ErrorKind::InvalidInput,
+            field: None,
+            message: problem.to_string(),
+        }
     }
 
     /// The plugin refuses the event for a reason of its own.
     pub fn rejected(reason: impl fmt::Display) -> Self {
-        EventError { kind: ErrorKind::Rejected, field: None, message: reason.to_string() }
+        EventError {
+            kind: ErrorKind::Rejected,
+            field: None,
+            message: reason.to_string(),
+        }
     }
 
     /// Turns a typed field read from [`crate::json::Object`] into the matching error:
@@ -83,6 +99,10 @@ impl From<EventError> for crate::bindings::weir::transform::types::EventError {
             ErrorKind::InvalidField => Wit::InvalidField,
             ErrorKind::Rejected => Wit::Rejected,
         };
-        Self { kind, field: error.field, message: error.message }
+        Self {
+            kind,
+            field: error.field,
+            message: error.message,
+        }
     }
 }

@@ -9,9 +9,15 @@ use std::thread::LocalKey;
 pub type Slot<P> = LocalKey<RefCell<Option<P>>>;
 
 /// Implements `transform.init`.
-pub fn init<P: Plugin>(slot: &'static Slot<P>, config: Vec<(String, String)>) -> Result<(), String> {
+pub fn init<P: Plugin>(
+    slot: &'static Slot<P>,
+    config: Vec<(String, String)>,
+) -> Result<(), String> {
     let plugin = P::init(Config::from(config))?;
     slot.with_borrow_mut(|state| *state = Some(plugin));
+    // The plugin's state now exists; what is allocated from here on is per call.
+    #[cfg(feature = "arena")]
+    crate::arena::activate();
     Ok(())
 }
 
@@ -27,7 +33,11 @@ pub fn process<P: Plugin>(slot: &'static Slot<P>, batch: Vec<Event>) -> Vec<Outc
             .collect(),
         None => batch
             .iter()
-            .map(|_| Outcome::Fail(crate::EventError::rejected("plugin used before `init` succeeded").into()))
+            .map(|_| {
+                Outcome::Fail(
+                    crate::EventError::rejected("plugin used before `init` succeeded").into(),
+                )
+            })
             .collect(),
     })
 }
@@ -63,7 +73,91 @@ macro_rules! export {
                 }
             }
 
-            $crate::bindings::__export_transformer!(WeirExport with_types_in $crate::bindings);
+    $crate::bindings::__export_transformer!(WeirExport with_types_in $crate::bindings);
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Emit, EventError};
+    use std::cell::RefCell;
+
+    /// Emits the value twice, fails on `"fail"` after writing one output, drops `"drop"`.
+    struct Twice;
+
+    impl Plugin for Twice {
+        fn init(config: Config) -> Result<Self, String> {
+            config.only(&[])?;
+            Ok(Twice)
+        }
+
+        fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {
+            match event.value.as_slice() {
+                b"drop" => Ok(()),
+                b"fail" => {
+                    out.forward();
+                    Err(EventError::rejected("asked to"))
+                }
+                _ => {
+                    out.forward();
+                    out.forward();
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static SLOT: RefCell<Option<Twice>> = const { RefCell::new(None) };
+    }
+
+    fn batch(values: &[&str]) -> Vec<Event> {
+        values.iter().map(|v| Event::new(*v, 0)).collect()
+    }
+
+    #[test]
+    fn one_outcome_per_event_in_order_and_a_failure_discards_its_outputs() {
+        init(&SLOT, Vec::new()).unwrap();
+        let outcomes = process(&SLOT, batch(&["a", "drop", "fail", "b"]));
+        let summary: Vec<String> = outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Emit(outputs) => outputs
+                    .iter()
+                    .map(|o| String::from_utf8_lossy(&o.value).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                Outcome::Fail(error) => format!("fail:{}", error.message),
+            })
+            .collect();
+        assert_eq!(summary, ["a+a", "", "fail:asked to", "b+b"]);
+    }
+
+    #[test]
+    fn a_refused_config_reaches_the_host_and_events_before_init_fail() {
+        thread_local! {
+            static FRESH: RefCell<Option<Twice>> = const { RefCell::new(None) };
+        }
+        let error = init(&FRESH, vec![("x".into(), "1".into())]).unwrap_err();
+        assert!(error.contains("unknown config key `x`"), "{error}");
+        let outcomes = process(&FRESH, batch(&["a"]));
+        assert!(matches!(&outcomes[..], [Outcome::Fail(_)]));
+    }
+
+    #[test]
+    fn json_parse_errors_name_a_missing_field() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code, reason = "only the parse matters")]
+        struct User<'a> {
+            name: &'a str,
+            dob: &'a str,
+        }
+        let event = Event::new(r#"{"name":"Ada"}"#, 0);
+        let error = event.json::<User<'_>>().err().unwrap();
+        assert_eq!(error, EventError::missing_field("dob"));
+        let error = Event::new("nope", 0).json::<User<'_>>().err().unwrap();
+        assert_eq!(error.kind, crate::ErrorKind::InvalidInput);
+    }
 }

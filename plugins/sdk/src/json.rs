@@ -10,8 +10,13 @@ use crate::EventError;
 /// dead-letter record names the field.
 pub(crate) fn to_event_error(error: &serde_json::Error) -> EventError {
     let message = error.to_string();
-    if let Some((field, _)) = message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')) {
+    if let Some((field, _)) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
         return EventError::missing_field(field);
     }
-    EventError::invalid_input(format!("value does not match the expected shape: {message}"))
+    EventError::invalid_input(format!(
+        "value does not match the expected shape: {message}"
+    ))
 }

@@ -57,6 +57,8 @@
 // The generated bindings name the runtime by its public path, `weir_sdk::__private::rt`.
 extern crate self as weir_sdk;
 
+#[cfg(feature = "arena")]
+pub mod arena;
 #[doc(hidden)]
 pub mod bindings;
 mod config;
@@ -68,13 +70,13 @@ pub mod json;
 pub mod log;
 
 pub use config::Config;
+pub use emit::{Emit, run};
+pub use error::{ErrorKind, EventError};
 /// The serde version the SDK uses, for `#[derive(Deserialize)]` on your own types without
 /// a separate dependency: add `#[serde(crate = "weir_sdk::serde")]` to the type.
 pub use serde;
 /// The serde_json version the SDK uses.
 pub use serde_json;
-pub use emit::{Emit, run};
-pub use error::{ErrorKind, EventError};
 
 /// One input event: a Kafka record (or a file line) and where it came from. Fields are
 /// public: `value` holds the bytes (JSON for weir's plugins), `timestamp_ms` is the time a
@@ -115,7 +117,8 @@ impl Event {
 
     /// The value as UTF-8 text.
     pub fn text(&self) -> Result<&str, EventError> {
-        std::str::from_utf8(&self.value).map_err(|e| EventError::invalid_input(format!("value is not UTF-8: {e}")))
+        std::str::from_utf8(&self.value)
+            .map_err(|e| EventError::invalid_input(format!("value is not UTF-8: {e}")))
     }
 
     /// Parses the value into `T`, borrowing strings from the value where `T` allows
@@ -137,6 +140,15 @@ impl Event {
         Ok(json::Splice::new(&self.value)?)
     }
 }
+
+/// With the `arena` feature, every allocation of the component goes through [`arena::Arena`].
+#[cfg(all(
+    feature = "arena",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: arena::Arena = arena::Arena::new();
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,6 +1,6 @@
 //! Log lines that land in the host's log output, tagged with the plugin's name.
 //!
-//! Use the macros (`weir_sdk::log::info!("{} events", n)`) or [`write`]. Outside
+//! Use the macros (`weir_sdk::log::info!("{} events", n)`) or [`write()`]. Outside
 //! WebAssembly (in native unit tests) lines go to standard error instead.
 
 pub use crate::bindings::weir::transform::log::Level;

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use weir_peers::state;
 
@@ -16,7 +17,7 @@ pub enum SupportError {
     HalfConfigured,
     /// The state dir could not be used.
     #[error(transparent)]
-    Peers(#[from] weir_peers::Error),
+    Peers(Box<weir_peers::Error>),
     /// The `weir-peers` binary (the supervisor) was not found.
     #[error(
         "the weir-peers binary is not built (looked at {0:?}); run `cargo build --release -p weir-peers`, or set WEIR_PEERS_BIN"
@@ -34,11 +35,17 @@ pub enum SupportError {
     },
 }
 
+impl From<weir_peers::Error> for SupportError {
+    fn from(e: weir_peers::Error) -> Self {
+        SupportError::Peers(Box::new(e))
+    }
+}
+
 pub(crate) fn shared_pair(state_dir: &Path) -> Result<PeerAddrs, SupportError> {
     let _lock = state::lock(state_dir)?;
     state::register_client(state_dir, std::process::id())?;
     if let Some(record) = state::read(state_dir)?
-        && record.healthy().is_ok()
+        && record.healthy_within(Duration::from_secs(30)).is_ok()
     {
         return Ok(addrs(&record));
     }

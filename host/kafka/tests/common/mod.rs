@@ -1,5 +1,9 @@
 //! Setup shared by the Kafka tests: the real broker, unique names, producing and reading back.
-#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test binary uses a different subset"
+)]
 
 use bytes::Bytes;
 use rdkafka::ClientConfig;
@@ -29,9 +33,13 @@ pub fn brokers() -> Brokers {
 /// A fresh topic with `partitions` partitions.
 pub async fn topic(prefix: &str, partitions: i32) -> String {
     let name = unique_topic(prefix);
-    create_topics(&brokers(), &Properties::default(), &[(name.as_str(), partitions)])
-        .await
-        .expect("create topic");
+    create_topics(
+        &brokers(),
+        &Properties::default(),
+        &[(name.as_str(), partitions)],
+    )
+    .await
+    .expect("create topic");
     name
 }
 
@@ -129,6 +137,11 @@ pub async fn read_topic(topic: &str, n: usize) -> Vec<ReadBack> {
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("only {} of {n} records of `{topic}` within {DEADLINE:?}", out.len()));
+    .unwrap_or_else(|_| {
+        panic!(
+            "only {} of {n} records of `{topic}` within {DEADLINE:?}",
+            out.len()
+        )
+    });
     out
 }

@@ -13,7 +13,10 @@ pub struct Grow {
 impl Plugin for Grow {
     fn init(config: Config) -> Result<Self, String> {
         config.only(&["only_marked"])?;
-        Ok(Grow { only_marked: config.parse("only_marked")?.unwrap_or(false), hoard: Vec::new() })
+        Ok(Grow {
+            only_marked: config.parse("only_marked")?.unwrap_or(false),
+            hoard: Vec::new(),
+        })
     }
 
     fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {

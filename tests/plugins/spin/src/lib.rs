@@ -12,7 +12,9 @@ pub struct Spin {
 impl Plugin for Spin {
     fn init(config: Config) -> Result<Self, String> {
         config.only(&["only_marked"])?;
-        Ok(Spin { only_marked: config.parse("only_marked")?.unwrap_or(false) })
+        Ok(Spin {
+            only_marked: config.parse("only_marked")?.unwrap_or(false),
+        })
     }
 
     fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {

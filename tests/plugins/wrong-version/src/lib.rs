@@ -18,7 +18,13 @@ impl Guest for WrongVersion {
     fn process(batch: Vec<Event>) -> Vec<Outcome> {
         batch
             .into_iter()
-            .map(|e| Outcome::Emit(vec![Output { key: e.key, value: e.value, headers: e.headers }]))
+            .map(|e| {
+                Outcome::Emit(vec![Output {
+                    key: e.key,
+                    value: e.value,
+                    headers: e.headers,
+                }])
+            })
             .collect()
     }
 }

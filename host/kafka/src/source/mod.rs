@@ -6,24 +6,20 @@
 //! its own keeps the member alive and rebalances prompt however slow the sink is; when the
 //! buffer is full the partitions are paused, so memory stays bounded while polling goes on.
 
+mod poll;
+
 use crate::config::KafkaSourceConfig;
 use crate::error::KafkaError;
 use crate::watermarks::{PartitionWatermarks, TopicPartition};
-use bytes::Bytes;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use std::collections::{HashMap, VecDeque};
+use poll::{WeirContext, poll_loop};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
-use weir_core::{Acker, BoxError, Event, Header, Position, Source};
-
-/// How long one `poll` waits; bounds the latency of pausing, resuming and stopping.
-const POLL_TIMEOUT: Duration = Duration::from_millis(100);
+use weir_core::{Acker, BoxError, Event, Position, Source};
 
 /// Live counters of a Kafka source, for metrics and tests.
 #[derive(Debug, Default)]
@@ -46,6 +42,8 @@ pub struct SourceStats {
     pub commits: AtomicU64,
     /// Failed commits (retried at the next interval; fatal only on close).
     pub commit_failures: AtomicU64,
+    /// Revoked partitions whose in-flight events the rebalance is waiting for right now.
+    pub draining_partitions: AtomicU64,
     /// Acknowledgements ignored because their partition is no longer owned.
     pub ignored_acks: AtomicU64,
 }
@@ -68,6 +66,9 @@ struct Shared {
     capacity: usize,
     readable: Notify,
     watermarks: Mutex<PartitionWatermarks>,
+    /// Signalled after every acknowledgement, for the drain on revocation.
+    acked: Condvar,
+    revoke_drain_timeout: Duration,
     paused: AtomicBool,
     /// The pipeline no longer reads: pause everything, keep the membership until close.
     reading_stopped: AtomicBool,
@@ -126,251 +127,6 @@ impl Shared {
     fn fail(&self, reason: String) {
         lock(&self.failure).get_or_insert(reason);
     }
-
-    /// Forgets revoked partitions (state and buffered records) and commits what is done for
-    /// them, synchronously, before librdkafka hands them to another member.
-    fn revoke(&self, consumer: &BaseConsumer<WeirContext>, tpl: &TopicPartitionList) {
-        let revoked: Vec<TopicPartition> = tpl
-            .elements()
-            .iter()
-            .map(|e| TopicPartition::new(e.topic(), e.partition()))
-            .collect();
-        let mut offsets = Vec::new();
-        {
-            let mut watermarks = lock(&self.watermarks);
-            for tp in &revoked {
-                if let Some(offset) = watermarks.revoke(tp) {
-                    offsets.push((tp.clone(), offset));
-                }
-            }
-            let mut buffer = lock(&self.buffer);
-            buffer.retain(|e| {
-                !revoked.iter().any(|tp| {
-                    *tp.topic == *e.position.topic && tp.partition == e.position.partition
-                })
-            });
-            self.stats
-                .buffered
-                .store(buffer.len() as u64, Ordering::Relaxed);
-        }
-        SourceStats::bump(&self.stats.partitions_revoked, revoked.len() as u64);
-        tracing::info!(partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(), "Partitions revoked");
-        if let Err(e) = commit(consumer, &offsets) {
-            SourceStats::bump(&self.stats.commit_failures, 1);
-            tracing::warn!(error = %e, "Commit on revocation failed; the next owner re-reads from the last commit");
-        } else if !offsets.is_empty() {
-            SourceStats::bump(&self.stats.commits, 1);
-        }
-    }
-}
-
-/// Rebalance callbacks: they run on the poll thread, inside `poll`.
-struct WeirContext {
-    shared: Arc<Shared>,
-}
-
-impl ClientContext for WeirContext {}
-
-impl ConsumerContext for WeirContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(tpl) => {
-                let mut watermarks = lock(&self.shared.watermarks);
-                for e in tpl.elements() {
-                    watermarks.assign(TopicPartition::new(e.topic(), e.partition()));
-                }
-                SourceStats::bump(&self.shared.stats.partitions_assigned, tpl.count() as u64);
-                tracing::info!(partitions = tpl.count(), "Partitions assigned");
-            }
-            Rebalance::Revoke(tpl) => self.shared.revoke(consumer, tpl),
-            Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance failed"),
-        }
-    }
-
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        // Newly assigned partitions start unpaused; keep the bound while the buffer is full.
-        if let Rebalance::Assign(tpl) = rebalance
-            && self.shared.paused.load(Ordering::Relaxed)
-            && let Err(e) = consumer.pause(tpl)
-        {
-            tracing::warn!(error = %e, "Pausing newly assigned partitions failed");
-        }
-    }
-}
-
-/// Commits `offsets` (next offset to read, per partition) synchronously.
-fn commit(
-    consumer: &BaseConsumer<WeirContext>,
-    offsets: &[(TopicPartition, i64)],
-) -> Result<(), KafkaError> {
-    if offsets.is_empty() {
-        return Ok(());
-    }
-    let describe = || {
-        offsets
-            .iter()
-            .map(|(tp, o)| format!("{tp}@{o}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut tpl = TopicPartitionList::new();
-    for (tp, offset) in offsets {
-        tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
-            .map_err(|source| KafkaError::Commit {
-                offsets: describe(),
-                source,
-            })?;
-    }
-    consumer
-        .commit(&tpl, CommitMode::Sync)
-        .map_err(|source| KafkaError::Commit {
-            offsets: describe(),
-            source,
-        })
-}
-
-/// Commits whatever the watermarks allow and records it.
-fn commit_done(consumer: &BaseConsumer<WeirContext>, shared: &Shared) -> Result<(), KafkaError> {
-    let offsets = lock(&shared.watermarks).committable();
-    if offsets.is_empty() {
-        return Ok(());
-    }
-    match commit(consumer, &offsets) {
-        Ok(()) => {
-            lock(&shared.watermarks).committed(&offsets);
-            SourceStats::bump(&shared.stats.commits, 1);
-            tracing::debug!(partitions = offsets.len(), "Committed acknowledged offsets");
-            Ok(())
-        }
-        Err(e) => {
-            SourceStats::bump(&shared.stats.commit_failures, 1);
-            Err(e)
-        }
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Interns topic names so every event of a topic shares one `Arc<str>`.
-#[derive(Default)]
-struct TopicNames(HashMap<String, Arc<str>>);
-
-impl TopicNames {
-    fn get(&mut self, topic: &str) -> Arc<str> {
-        if let Some(name) = self.0.get(topic) {
-            return Arc::clone(name);
-        }
-        let name: Arc<str> = Arc::from(topic);
-        self.0.insert(topic.to_owned(), Arc::clone(&name));
-        name
-    }
-}
-
-fn to_event(message: &BorrowedMessage<'_>, topics: &mut TopicNames) -> Event {
-    let headers = message
-        .headers()
-        .map(|headers| {
-            headers
-                .iter()
-                .map(|h| Header::new(h.key, Bytes::copy_from_slice(h.value.unwrap_or_default())))
-                .collect()
-        })
-        .unwrap_or_default();
-    Event {
-        key: message.key().map(Bytes::copy_from_slice),
-        value: message
-            .payload()
-            .map(Bytes::copy_from_slice)
-            .unwrap_or_default(),
-        headers,
-        timestamp_ms: message.timestamp().to_millis().unwrap_or_else(now_ms),
-        position: Position {
-            topic: topics.get(message.topic()),
-            partition: message.partition(),
-            offset: message.offset(),
-        },
-    }
-}
-
-fn set_paused(consumer: &BaseConsumer<WeirContext>, shared: &Shared, pause: bool) {
-    let assignment = match consumer.assignment() {
-        Ok(assignment) => assignment,
-        Err(e) => {
-            tracing::warn!(error = %e, "Reading the assignment failed; will retry");
-            return;
-        }
-    };
-    let result = if pause {
-        consumer.pause(&assignment)
-    } else {
-        consumer.resume(&assignment)
-    };
-    match result {
-        Ok(()) => {
-            shared.paused.store(pause, Ordering::Relaxed);
-            let counter = if pause {
-                &shared.stats.pauses
-            } else {
-                &shared.stats.resumes
-            };
-            SourceStats::bump(counter, 1);
-            tracing::debug!(pause, partitions = assignment.count(), "Flow control");
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, pause, "Pausing or resuming partitions failed; will retry")
-        }
-    }
-}
-
-/// The poll thread: polls, applies flow control, commits on the interval, and on stop makes
-/// a final synchronous commit before leaving the group.
-fn poll_loop(
-    consumer: BaseConsumer<WeirContext>,
-    shared: Arc<Shared>,
-    commit_interval: Duration,
-) -> Result<(), KafkaError> {
-    let mut topics = TopicNames::default();
-    let mut last_commit = Instant::now();
-    let result = loop {
-        if shared.stop.load(Ordering::Acquire) {
-            break Ok(());
-        }
-        let reading = !shared.reading_stopped.load(Ordering::Acquire);
-        let buffered = shared.buffered();
-        let paused = shared.paused.load(Ordering::Relaxed);
-        if !paused && (!reading || buffered >= shared.capacity) {
-            set_paused(&consumer, &shared, true);
-        } else if paused && reading && buffered <= shared.capacity / 2 {
-            set_paused(&consumer, &shared, false);
-        }
-        match consumer.poll(POLL_TIMEOUT) {
-            Some(Ok(message)) => shared.push(to_event(&message, &mut topics)),
-            Some(Err(e)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) => {
-                let reason = e.to_string();
-                shared.fail(reason.clone());
-                break Err(KafkaError::Consumer(reason));
-            }
-            Some(Err(e)) => tracing::warn!(error = %e, "Kafka consumer error; librdkafka retries"),
-            None => {}
-        }
-        if last_commit.elapsed() >= commit_interval {
-            last_commit = Instant::now();
-            if let Err(e) = commit_done(&consumer, &shared) {
-                tracing::warn!(error = %e, "Periodic commit failed; retrying at the next interval");
-            }
-        }
-    };
-    let last = commit_done(&consumer, &shared);
-    // Dropping the consumer leaves the group; its revocation commits nothing new.
-    drop(consumer);
-    shared.finished.store(true, Ordering::Release);
-    shared.readable.notify_one();
-    result.and(last)
 }
 
 /// Reads a consumer group's topics; see the module documentation.
@@ -387,6 +143,8 @@ impl KafkaSource {
             capacity: config.max_buffered_events,
             readable: Notify::new(),
             watermarks: Mutex::new(PartitionWatermarks::new()),
+            acked: Condvar::new(),
+            revoke_drain_timeout: config.revoke_drain_timeout,
             paused: AtomicBool::new(false),
             reading_stopped: AtomicBool::new(false),
             acker_created: AtomicBool::new(false),
@@ -401,10 +159,7 @@ impl KafkaSource {
             .create_with_context(WeirContext {
                 shared: Arc::clone(&shared),
             })
-            .map_err(|source| KafkaError::Client {
-                role: "consumer",
-                source,
-            })?;
+            .map_err(|e| KafkaError::client("consumer", &config.properties, &e))?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)
@@ -489,6 +244,7 @@ impl Acker for KafkaAcker {
                 }
             }
         }
+        self.shared.acked.notify_all();
         if ignored > 0 {
             SourceStats::bump(&self.shared.stats.ignored_acks, ignored);
             tracing::debug!(ignored, "Acknowledgements for partitions no longer owned");
