@@ -155,23 +155,26 @@ impl Peers {
             ready_timeout: opts.ready_timeout,
             detached: opts.detached,
         };
-        let kafka_launch =
-            kafka::prepare(&setup(&kafka_cp, &kafka_dir), kafka_port, controller_port)?;
-        let cassandra_launch = cassandra::prepare(
-            &setup(&cassandra_cp, &cassandra_dir),
-            native_port,
-            storage_port,
-        )?;
-        let mut kafka = Server::new(kafka_launch);
-        let mut cassandra = Server::new(cassandra_launch);
-        let (k, c) = std::thread::scope(|s| {
-            let k = s.spawn(|| kafka.start());
-            let c = s.spawn(|| cassandra.start());
-            (join(k), join(c))
+        // Each thread prepares (Kafka: formats its storage) and starts its server, so the
+        // slower Cassandra start overlaps everything Kafka does.
+        let (kafka, cassandra) = std::thread::scope(|s| {
+            let kafka = s.spawn(|| {
+                let launch =
+                    kafka::prepare(&setup(&kafka_cp, &kafka_dir), kafka_port, controller_port)?;
+                started(Server::new(launch))
+            });
+            let cassandra = s.spawn(|| {
+                let launch = cassandra::prepare(
+                    &setup(&cassandra_cp, &cassandra_dir),
+                    native_port,
+                    storage_port,
+                )?;
+                started(Server::new(launch))
+            });
+            (join(kafka), join(cassandra))
         });
-        // On error, dropping the servers stops whichever did start.
-        k?;
-        c?;
+        // On error, dropping the other server stops it if it did start.
+        let (kafka, cassandra) = (kafka?, cassandra?);
         Ok(Peers { kafka, cassandra })
     }
 
@@ -206,6 +209,11 @@ impl Peers {
         k.and(c)
     }
 
+    /// How long each server took to answer its first request at the last start.
+    pub fn ready_after(&self) -> (Option<Duration>, Option<Duration>) {
+        (self.kafka.ready_after(), self.cassandra.ready_after())
+    }
+
     /// A record of this pair (addresses, pids, logs) for the state file.
     pub fn record(&self) -> state::PairRecord {
         state::PairRecord {
@@ -225,7 +233,12 @@ impl Peers {
     }
 }
 
-fn join(handle: std::thread::ScopedJoinHandle<'_, Result<(), Error>>) -> Result<(), Error> {
+fn started(mut server: Server) -> Result<Server, Error> {
+    server.start()?;
+    Ok(server)
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
     handle.join().unwrap_or_else(|_| {
         Err(Error::State {
             path: PathBuf::from("<start thread>"),

@@ -110,7 +110,7 @@ fn up(opts: &PeersOptions) -> Result<ExitCode, Box<Error>> {
         detached: true,
         ..opts.clone()
     })?;
-    eprintln!("weir-peers: both ready after {:.1?}", started.elapsed());
+    report_start(&peers, started);
     let record = peers.detach();
     report_memory(&record);
     state::write(&opts.state_dir, &record)?;
@@ -186,7 +186,7 @@ fn serve(opts: &PeersOptions, idle: Duration) -> Result<ExitCode, Box<Error>> {
         ..opts.clone()
     })?;
     signals.started.store(true, Ordering::SeqCst);
-    eprintln!("weir-peers: both ready after {:.1?}", started.elapsed());
+    report_start(&peers, started);
     let mut record = peers.record();
     record.supervisor_pid = i32::try_from(std::process::id()).ok();
     report_memory(&record);
@@ -205,6 +205,16 @@ fn print_env(record: &state::PairRecord) {
     // If the reader went away there is nobody to tell.
     let _ = out.write_all(record.env_lines().as_bytes());
     let _ = out.flush();
+}
+
+fn report_start(peers: &Peers, started: Instant) {
+    let (kafka, cassandra) = peers.ready_after();
+    eprintln!(
+        "weir-peers: both ready after {:.1?} (Kafka JVM answered after {:.1?}, Cassandra after {:.1?})",
+        started.elapsed(),
+        kafka.unwrap_or_default(),
+        cassandra.unwrap_or_default()
+    );
 }
 
 fn report_memory(record: &state::PairRecord) {

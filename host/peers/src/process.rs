@@ -51,6 +51,7 @@ pub struct Server {
     launch: Launch,
     child: Option<Child>,
     frozen: bool,
+    ready_after: Option<Duration>,
 }
 
 impl Server {
@@ -59,6 +60,7 @@ impl Server {
             launch,
             child: None,
             frozen: false,
+            ready_after: None,
         }
     }
 
@@ -82,6 +84,11 @@ impl Server {
         &self.launch.log
     }
 
+    /// How long the last start took from spawning the JVM to the first answered request.
+    pub fn ready_after(&self) -> Option<Duration> {
+        self.ready_after
+    }
+
     /// The directory holding this server's config, data and logs.
     pub fn dir(&self) -> &Path {
         &self.launch.dir
@@ -93,8 +100,11 @@ impl Server {
         if self.child.is_some() {
             return Ok(());
         }
+        let started = Instant::now();
         self.spawn()?;
-        self.wait_ready()
+        self.wait_ready()?;
+        self.ready_after = Some(started.elapsed());
+        Ok(())
     }
 
     /// Stops (SIGTERM, then SIGKILL after 30 s) and starts again on the same data and ports.

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 /// Plugin subcommands.
 #[derive(clap::Subcommand)]
 pub enum PluginCommand {
+    /// Create a new plugin crate on the weir SDK, ready to build and test.
+    New(NewArgs),
     /// Run a plugin on sample events and print each output or error.
     Test(TestArgs),
     /// Print what a component declares: contract version, imports and exports.
@@ -33,6 +35,20 @@ pub struct TestArgs {
     batch_size: usize,
 }
 
+/// Arguments of `weir plugin new`.
+#[derive(clap::Args)]
+pub struct NewArgs {
+    /// The plugin's name (lowercase, digits, `-`, `_`); also its folder and crate name.
+    name: String,
+    /// Where to create the plugin folder.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// The weir SDK to depend on (`plugins/sdk` of a weir checkout); defaults to the one
+    /// this weir was built from.
+    #[arg(long)]
+    sdk_path: Option<PathBuf>,
+}
+
 /// Arguments of `weir plugin inspect`.
 #[derive(clap::Args)]
 pub struct InspectArgs {
@@ -43,6 +59,21 @@ pub struct InspectArgs {
 /// Runs a plugin subcommand.
 pub async fn execute(command: PluginCommand) -> Result<ExitCode> {
     match command {
+        PluginCommand::New(args) => {
+            let root = super::scaffold::create(&args.name, &args.dir, args.sdk_path.as_deref())?;
+            println!("Created {}", root.display());
+            println!("Next:");
+            println!("  cd {}", root.display());
+            println!(
+                "  cargo test                                  # the plugin's own tests, natively"
+            );
+            println!("  cargo build --release --target wasm32-wasip2  # the component");
+            println!(
+                "  weir plugin test target/wasm32-wasip2/release/{}.wasm --input events.jsonl",
+                args.name.replace('-', "_")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Test(args) => tokio::task::block_in_place(|| test(args)),
         PluginCommand::Inspect(args) => tokio::task::block_in_place(|| inspect(args)),
     }

@@ -1,0 +1,84 @@
+//! Clocks and process counters: wall time, CPU time, peak memory, and the median of
+//! repeated runs.
+
+use rustix::time::{ClockId, clock_gettime};
+use std::time::{Duration, Instant};
+
+/// How many times each measurement runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Repetitions {
+    /// Untimed runs first, to fill caches, grow the guest's memory and settle the allocator.
+    pub warmup: usize,
+    /// Timed runs; the median is reported.
+    pub timed: usize,
+}
+
+/// Runs `run` `warmup` times untimed, then `timed` times, and returns the median wall time.
+pub fn median_time(reps: Repetitions, mut run: impl FnMut()) -> Duration {
+    for _ in 0..reps.warmup {
+        run();
+    }
+    let samples: Vec<Duration> = (0..reps.timed.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed()
+        })
+        .collect();
+    median(samples)
+}
+
+/// The median (the lower middle one for an even count); zero for no samples.
+pub fn median<T: Ord + Copy + Default>(mut samples: Vec<T>) -> T {
+    samples.sort_unstable();
+    match samples.len() {
+        0 => T::default(),
+        n => samples[(n - 1) / 2],
+    }
+}
+
+/// CPU time used so far by every thread of this process.
+pub fn process_cpu_time() -> Duration {
+    let t = clock_gettime(ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// The process's peak resident set size in bytes (`VmHWM` of `/proc/self/status`), if the
+/// platform reports it.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Events per second for `events` processed in `elapsed`.
+pub fn rate(events: usize, elapsed: Duration) -> f64 {
+    events as f64 / elapsed.as_secs_f64().max(1e-12)
+}
+
+/// Nanoseconds per event for `events` processed in `elapsed`.
+pub fn ns_per_event(events: usize, elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1e9 / events.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_takes_the_middle_sample_in_order() {
+        assert_eq!(median(vec![5, 1, 3]), 3);
+        assert_eq!(median(vec![4, 1, 3, 2]), 2);
+        assert_eq!(median(Vec::<u32>::new()), 0);
+    }
+}

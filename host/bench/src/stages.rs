@@ -1,0 +1,271 @@
+//! The measurements: the enricher as a component and natively, the no-op crossing, the
+//! whole host pipeline over a file, and what loading a plugin costs.
+
+use crate::measure::{
+    Repetitions, median, median_time, ns_per_event, process_cpu_time, rate,
+};
+use crate::report::{LoadCosts, PipelineRun, PluginRow, Throughput};
+use bytes::Bytes;
+use std::hint::black_box;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weir_core::{
+    ErrorClass, Event, EventResult, Failure, Pipeline, PipelineOptions, PipelineStats,
+    ShutdownSignal, Stage, Transform,
+};
+use weir_file::{FileSource, FileSourceConfig, InputTimestamp, JsonlDeadLetters, NullSink};
+use weir_runtime::{EngineOptions, Plugin, PluginChain, PluginEngine, PluginSpec};
+
+/// The batch sizes of the plugin stage.
+pub const BATCH_SIZES: [usize; 3] = [1, 64, 512];
+
+/// The batch size of the no-op crossing and of the pipeline.
+pub const LARGE_BATCH: usize = 512;
+
+/// The same enrichment as the `enricher` component, compiled natively, behind the same
+/// [`Transform`] contract as the plugin chain: the baseline the component is held to.
+pub struct NativeEnricher;
+
+impl Transform for NativeEnricher {
+    fn transform(&mut self, batch: &[Event]) -> Vec<EventResult> {
+        batch
+            .iter()
+            .map(
+                |event| match weir_enricher_core::enrich(&event.value, event.timestamp_ms) {
+                    Ok(value) => Ok(vec![Event {
+                        value: Bytes::from(value),
+                        ..event.clone()
+                    }]),
+                    Err(error) => Err(Failure::new(
+                        Stage::Plugin {
+                            name: "enricher".into(),
+                            version: "native".into(),
+                        },
+                        ErrorClass::InvalidInput,
+                        error.to_string(),
+                    )),
+                },
+            )
+            .collect()
+    }
+}
+
+/// A plugin spec with the defaults an operator gets.
+fn spec(name: &str) -> PluginSpec {
+    PluginSpec {
+        name: Some(name.to_owned()),
+        path: format!("builtin:{name}"),
+        config: Default::default(),
+        limits: Default::default(),
+        grants: Default::default(),
+    }
+}
+
+/// Loads the enricher from the bytes weir embeds.
+pub fn load_enricher(engine: &PluginEngine) -> Result<Arc<Plugin>, String> {
+    Plugin::load_bytes(engine, spec("enricher"), weir_builtin::ENRICHER)
+        .map(Arc::new)
+        .map_err(|e| format!("cannot load the enricher: {e}"))
+}
+
+/// Loads the test plugin that returns every event unchanged.
+pub fn load_echo(engine: &PluginEngine) -> Result<Arc<Plugin>, String> {
+    Plugin::load_file(engine, spec("echo"), Path::new(weir_builtin::ECHO_WASM))
+        .map(Arc::new)
+        .map_err(|e| format!("cannot load the echo plugin: {e}"))
+}
+
+/// Runs every event through `transform`, `batch` at a time.
+fn run_all(transform: &mut impl Transform, events: &[Event], batch: usize) {
+    for chunk in events.chunks(batch) {
+        black_box(transform.transform(chunk));
+    }
+}
+
+/// Checks that the component and the native code agree byte for byte on every event, so
+/// the benchmark compares equal work.
+pub fn check_equivalence(enricher: &Arc<Plugin>, events: &[Event]) -> Result<(), String> {
+    let wasm = PluginChain::new(vec![Arc::clone(enricher)]).transform(events);
+    let native = NativeEnricher.transform(events);
+    for (index, (w, n)) in wasm.iter().zip(&native).enumerate() {
+        let same = match (w, n) {
+            (Ok(w), Ok(n)) => w.iter().map(|e| &e.value).eq(n.iter().map(|e| &e.value)),
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        if !same {
+            return Err(format!(
+                "event {index}: the component and the native enrichment disagree \
+                 (component: {w:?}, native: {n:?}); the benchmark would compare different work"
+            ));
+        }
+    }
+    if wasm.iter().any(Result::is_err) {
+        return Err("some generated events fail enrichment; fix the generator".into());
+    }
+    Ok(())
+}
+
+fn throughput(events: usize, elapsed: Duration) -> Throughput {
+    Throughput {
+        events_per_s: rate(events, elapsed),
+        ns_per_event: ns_per_event(events, elapsed),
+    }
+}
+
+/// Section 1: the enricher as a component and natively, at each batch size.
+pub fn plugin_stage(
+    enricher: &Arc<Plugin>,
+    events: &[Event],
+    reps: Repetitions,
+) -> Vec<PluginRow> {
+    BATCH_SIZES
+        .iter()
+        .map(|&batch| {
+            let mut chain = PluginChain::new(vec![Arc::clone(enricher)]);
+            let wasm = median_time(reps, || run_all(&mut chain, events, batch));
+            let native = median_time(reps, || run_all(&mut NativeEnricher, events, batch));
+            PluginRow {
+                batch,
+                wasm: throughput(events.len(), wasm),
+                native: throughput(events.len(), native),
+            }
+        })
+        .collect()
+}
+
+/// Section 2: the no-op plugin, i.e. the cost of crossing into WebAssembly and back.
+pub fn echo_stage(echo: &Arc<Plugin>, events: &[Event], reps: Repetitions) -> Throughput {
+    let mut chain = PluginChain::new(vec![Arc::clone(echo)]);
+    let elapsed = median_time(reps, || run_all(&mut chain, events, LARGE_BATCH));
+    throughput(events.len(), elapsed)
+}
+
+/// Writes the values as a JSONL file, one per line.
+pub fn write_jsonl(path: &Path, values: &[String]) -> Result<(), String> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for value in values {
+        writeln!(out, "{value}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    out.flush()
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Section 3: file source → enricher → null sink through [`Pipeline`], on a 2-thread
+/// runtime like a small deployment.
+pub fn pipeline_stage(
+    enricher: &Arc<Plugin>,
+    input: &Path,
+    dead_letters: &Path,
+    expected: usize,
+    reps: Repetitions,
+) -> Result<PipelineRun, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let run_once = || -> Result<(Duration, Duration), String> {
+        let wall = Instant::now();
+        let cpu = process_cpu_time();
+        let stats = runtime.block_on(run_pipeline(enricher, input, dead_letters))?;
+        let (wall, cpu) = (wall.elapsed(), process_cpu_time().saturating_sub(cpu));
+        let out = PipelineStats::get(&stats.events_out);
+        if usize::try_from(out).ok() != Some(expected) {
+            return Err(format!(
+                "the pipeline wrote {out} events, expected {expected}; see {}",
+                dead_letters.display()
+            ));
+        }
+        Ok((wall, cpu))
+    };
+    for _ in 0..reps.warmup {
+        run_once()?;
+    }
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    for _ in 0..reps.timed.max(1) {
+        let (wall, cpu) = run_once()?;
+        walls.push(wall);
+        cpus.push(cpu);
+    }
+    let (wall, cpu) = (median(walls), median(cpus));
+    Ok(PipelineRun {
+        events_per_s: rate(expected, wall),
+        cpu_ns_per_event: ns_per_event(expected, cpu),
+    })
+}
+
+async fn run_pipeline(
+    enricher: &Arc<Plugin>,
+    input: &Path,
+    dead_letters: &Path,
+) -> Result<Arc<PipelineStats>, String> {
+    let source = FileSource::open(&FileSourceConfig {
+        path: input.to_owned(),
+        timestamp: InputTimestamp::Fixed(crate::data::TIMESTAMP_MS),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let letters = JsonlDeadLetters::open(dead_letters)
+        .await
+        .map_err(|e| e.to_string())?;
+    let chain = PluginChain::new(vec![Arc::clone(enricher)]);
+    let options = PipelineOptions {
+        batch_size: LARGE_BATCH,
+        ..PipelineOptions::default()
+    };
+    Pipeline::new(source, chain, NullSink, letters, options)
+        .run(ShutdownSignal::never())
+        .await
+        .map_err(|e| format!("the pipeline failed: {e}"))
+}
+
+/// Section 4: compiling, loading from the compiled cache, instantiating.
+pub fn load_costs(
+    cache_dir: &Path,
+    enricher: &Arc<Plugin>,
+    reps: Repetitions,
+    instantiations: usize,
+) -> Result<LoadCosts, String> {
+    let engine_error = |e: weir_runtime::PluginError| format!("cannot create the engine: {e}");
+    let uncached = PluginEngine::new(EngineOptions { cache_dir: None }).map_err(engine_error)?;
+    let cached = PluginEngine::new(EngineOptions {
+        cache_dir: Some(cache_dir.to_owned()),
+    })
+    .map_err(engine_error)?;
+    // Fills the cache.
+    load_enricher(&cached)?;
+
+    let mut failure = None;
+    let mut load = |engine: &PluginEngine| {
+        if let Err(e) = load_enricher(engine) {
+            failure.get_or_insert(e);
+        }
+    };
+    let compile = median_time(reps, || load(&uncached));
+    let from_cache = median_time(reps, || load(&cached));
+    if let Some(e) = failure {
+        return Err(e);
+    }
+
+    let mut samples = Vec::with_capacity(instantiations);
+    for _ in 0..instantiations.max(1) {
+        let started = Instant::now();
+        let instance = enricher
+            .instantiate()
+            .map_err(|e| format!("cannot instantiate the enricher: {e}"))?;
+        samples.push(started.elapsed());
+        drop(instance);
+    }
+    Ok(LoadCosts {
+        compile_ms: compile.as_secs_f64() * 1e3,
+        cached_load_ms: from_cache.as_secs_f64() * 1e3,
+        instantiate_us: median(samples).as_secs_f64() * 1e6,
+        component_bytes: weir_builtin::ENRICHER.len(),
+    })
+}
