@@ -1,1 +1,210 @@
-fn main() {}
+//! `weir-bench`: how fast weir's default plugin runs as a WebAssembly component compared
+//! with the same Rust natively, what the host pipeline costs around it, and what loading a
+//! plugin costs. One command prints everything; `--json` saves it for `weir-bench compare`.
+
+mod compare;
+mod data;
+mod measure;
+mod report;
+mod stages;
+
+use clap::{Args, Parser, Subcommand};
+use measure::Repetitions;
+use report::{Results, RunShape, Saved};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use weir_runtime::{EngineOptions, PluginEngine};
+
+const LONG_ABOUT: &str = "\
+Measures weir without external services, in one run:
+  1. the plugin stage: events/s through enricher.wasm (a PluginChain) and through the same
+     enrichment compiled natively (weir_enricher_core::enrich), at batch sizes 1, 64 and 512,
+     and the ratio (issue #2 targets at batch 512: >= 60% of native, >= 200,000 events/s);
+  2. the no-op plugin (echo): ns per event into WebAssembly and back at batch 512;
+  3. the host pipeline: file source -> enricher -> null sink through weir_core::Pipeline,
+     events/s and CPU time per event;
+  4. resources: loading the enricher with and without the compiled cache, instantiating it,
+     and the process's peak RSS.
+
+Input: 20,480 user events generated deterministically from examples/users.jsonl and
+tests/fixtures/users.jsonl (same bytes on every run). Every figure is the median of several
+timed runs after warm-up. Before timing, the component's outputs are checked byte for byte
+against the native ones. Build with --release; nothing is pinned to a core, so close other
+heavy work for stable figures.
+
+Exit status: 0 on success; 1 when `compare` finds a regression; 2 on an error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "weir-bench",
+    version,
+    about = "Benchmark weir: the enricher as WebAssembly vs native, the host pipeline, plugin load costs",
+    long_about = LONG_ABOUT,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the benchmark (the default when no subcommand is given).
+    Run(RunArgs),
+    /// Compare two saved runs; exits with status 1 if any figure got worse beyond the
+    /// tolerance.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct RunArgs {
+    /// Also write every figure as JSON with stable keys to this file, for `compare`.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// 4,096 events and fewer repetitions: a smoke test in seconds, noisier figures.
+    #[arg(long)]
+    quick: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline run (from `weir-bench --json`).
+    old: PathBuf,
+    /// The run to judge against it.
+    new: PathBuf,
+    /// Largest change in the bad direction that is not a regression, e.g. 10% or 2.5%.
+    #[arg(long, default_value = "10%", value_parser = compare::Tolerance::parse)]
+    tolerance: compare::Tolerance,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::Compare(args)) => run_compare(&args),
+        Some(Command::Run(args)) => run_bench(&args).map(|()| ExitCode::SUCCESS),
+        None => run_bench(&cli.run).map(|()| ExitCode::SUCCESS),
+    };
+    outcome.unwrap_or_else(|message| {
+        eprintln!("weir-bench: {message}");
+        ExitCode::from(2)
+    })
+}
+
+fn run_bench(args: &RunArgs) -> Result<(), String> {
+    let (events_count, reps, instantiations) = if args.quick {
+        (4_096, Repetitions { warmup: 1, timed: 3 }, 50)
+    } else {
+        (20_480, Repetitions { warmup: 2, timed: 9 }, 500)
+    };
+    let values = data::user_values(events_count);
+    let events = data::events(&values);
+    let shape = RunShape {
+        events: events.len(),
+        average_value_bytes: values.iter().map(String::len).sum::<usize>() / values.len().max(1),
+        warmup: reps.warmup,
+        timed: reps.timed,
+        quick: args.quick,
+    };
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+
+    let engine = PluginEngine::new(EngineOptions { cache_dir: None })
+        .map_err(|e| format!("cannot create the plugin engine: {e}"))?;
+    let enricher = stages::load_enricher(&engine)?;
+    let echo = stages::load_echo(&engine)?;
+    stages::check_equivalence(&enricher, &events)?;
+
+    eprintln!("weir-bench: plugin stage ...");
+    let plugin = stages::plugin_stage(&enricher, &events, reps);
+    eprintln!("weir-bench: no-op crossing ...");
+    let echo = stages::echo_stage(&echo, &events, reps);
+    eprintln!("weir-bench: host pipeline ...");
+    let input = scratch.path().join("users.jsonl");
+    stages::write_jsonl(&input, &values)?;
+    let pipeline_reps = Repetitions {
+        warmup: 1,
+        timed: if args.quick { 3 } else { 5 },
+    };
+    let pipeline = stages::pipeline_stage(
+        &enricher,
+        &input,
+        &scratch.path().join("dead-letters.jsonl"),
+        events.len(),
+        pipeline_reps,
+    )?;
+    eprintln!("weir-bench: load costs ...");
+    let load_reps = Repetitions {
+        warmup: 1,
+        timed: if args.quick { 2 } else { 5 },
+    };
+    let load = stages::load_costs(
+        &scratch.path().join("cache"),
+        &enricher,
+        load_reps,
+        instantiations,
+    )?;
+
+    let results = Results {
+        shape,
+        plugin,
+        echo,
+        pipeline,
+        load,
+        peak_rss_bytes: measure::peak_rss_bytes(),
+    };
+    println!("{results}");
+    if let Some(path) = &args.json {
+        write_saved(path, &results.saved())?;
+        println!("saved to {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_saved(path: &Path, saved: &Saved) -> Result<(), String> {
+    let mut text = serde_json::to_string_pretty(saved)
+        .map_err(|e| format!("cannot encode the results: {e}"))?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn read_saved(path: &Path) -> Result<Saved, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let saved: Saved = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a weir-bench result ({e}); write one with `weir-bench --json FILE`",
+            path.display()
+        )
+    })?;
+    if saved.format != report::FORMAT {
+        return Err(format!(
+            "{} has format `{}`, this weir-bench reads `{}`",
+            path.display(),
+            saved.format,
+            report::FORMAT
+        ));
+    }
+    Ok(saved)
+}
+
+fn run_compare(args: &CompareArgs) -> Result<ExitCode, String> {
+    let old = read_saved(&args.old)?;
+    let new = read_saved(&args.new)?;
+    if old.quick != new.quick || old.events != new.events {
+        eprintln!(
+            "weir-bench: note: the runs differ in shape ({} events{} vs {} events{}); figures are less comparable",
+            old.events,
+            if old.quick { ", quick" } else { "" },
+            new.events,
+            if new.quick { ", quick" } else { "" }
+        );
+    }
+    let comparison = compare::compare(&old, &new, args.tolerance);
+    print!("{comparison}");
+    Ok(if comparison.regressions() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -50,6 +50,8 @@ pub enum SinkConfig {
     },
     /// Discard outputs (benchmarks).
     Null {},
+    /// Cassandra or ScyllaDB.
+    Cassandra(weir_cassandra::CassandraSinkConfig),
 }
 
 /// Dead-letter section: `[dead_letter] type = "jsonl"`.
@@ -178,6 +180,11 @@ impl WeirConfig {
                     "plugins[{i}]: a second plugin named `{name}`; set plugins[{i}].name to tell them apart"
                 ));
             }
+        }
+        if let SinkConfig::Cassandra(cassandra) = &self.sink
+            && let Err(e) = cassandra.validate("sink")
+        {
+            problems.push(e.to_string());
         }
         if problems.is_empty() {
             Ok(())

@@ -179,12 +179,17 @@ pub fn clients_dir(state_dir: &Path) -> PathBuf {
 }
 
 /// Registers `pid` as a user of the supervised pair: the supervisor keeps the pair while any
-/// registered process is alive.
+/// registered process is alive. The file holds the process's start time, so a pid reused by
+/// another program later does not count.
 pub fn register_client(state_dir: &Path, pid: u32) -> Result<(), Error> {
     let dir = clients_dir(state_dir);
     std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
     let path = dir.join(pid.to_string());
-    std::fs::write(&path, b"").map_err(Error::io("cannot write", &path))
+    let started = i32::try_from(pid)
+        .ok()
+        .and_then(start_time)
+        .unwrap_or_default();
+    std::fs::write(&path, started.to_string()).map_err(Error::io("cannot write", &path))
 }
 
 /// Number of registered processes still alive; forgets the dead ones.
@@ -194,11 +199,14 @@ pub fn live_clients(state_dir: &Path) -> usize {
     };
     let mut live = 0;
     for entry in entries.flatten() {
+        let recorded: Option<u64> = std::fs::read_to_string(entry.path())
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
         let alive = entry
             .file_name()
             .to_str()
             .and_then(|s| s.parse::<i32>().ok())
-            .is_some_and(|pid| pid_runs(pid, ""));
+            .is_some_and(|pid| pid_runs(pid, "") && start_time(pid) == recorded);
         if alive {
             live += 1;
         } else {
@@ -206,6 +214,22 @@ pub fn live_clients(state_dir: &Path) -> usize {
         }
     }
     live
+}
+
+/// The process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat).
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    // `rest` starts at field 3, so field 22 is the 20th here.
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the pair's owner is still there: a supervised pair whose supervisor died has
+/// nobody left to stop it, so it must not be reused.
+pub fn owner_alive(record: &PairRecord) -> bool {
+    record
+        .supervisor_pid
+        .is_none_or(|pid| pid_runs(pid, "weir-peers"))
 }
 
 /// Waits until no registered client has been alive for `idle` (or `stop` says so), checking

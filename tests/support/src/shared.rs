@@ -45,6 +45,7 @@ pub(crate) fn shared_pair(state_dir: &Path) -> Result<PeerAddrs, SupportError> {
     let _lock = state::lock(state_dir)?;
     state::register_client(state_dir, std::process::id())?;
     if let Some(record) = state::read(state_dir)?
+        && state::owner_alive(&record)
         && record.healthy_within(Duration::from_secs(30)).is_ok()
     {
         return Ok(addrs(&record));

@@ -26,6 +26,8 @@ pub enum AnySink {
     Jsonl(JsonlSink),
     /// Nothing.
     Null(NullSink),
+    /// Cassandra or ScyllaDB.
+    Cassandra(weir_cassandra::CassandraSink),
 }
 
 /// The configured dead-letter destination.
@@ -51,6 +53,11 @@ pub async fn build(config: &WeirConfig) -> Result<(AnySource, AnySink, AnyDeadLe
                 .context("sink (type = \"jsonl\")")?,
         ),
         SinkConfig::Null {} => AnySink::Null(NullSink),
+        SinkConfig::Cassandra(cassandra) => AnySink::Cassandra(
+            weir_cassandra::CassandraSink::connect(cassandra.clone())
+                .await
+                .context("sink (type = \"cassandra\")")?,
+        ),
     };
     let dead_letters = match &config.dead_letter {
         DeadLetterConfig::Jsonl { path } => AnyDeadLetters::Jsonl(
@@ -97,6 +104,7 @@ impl Sink for AnySink {
         match self {
             AnySink::Jsonl(s) => s.write(batch).await,
             AnySink::Null(s) => s.write(batch).await,
+            AnySink::Cassandra(s) => s.write(batch).await,
         }
     }
 
@@ -104,6 +112,7 @@ impl Sink for AnySink {
         match self {
             AnySink::Jsonl(s) => s.flush().await,
             AnySink::Null(s) => s.flush().await,
+            AnySink::Cassandra(s) => s.flush().await,
         }
     }
 }
