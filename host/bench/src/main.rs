@@ -66,6 +66,18 @@ struct RunArgs {
     /// 4,096 events and fewer repetitions: a smoke test in seconds, noisier figures.
     #[arg(long)]
     quick: bool,
+    /// Instead of measuring, run only this path at batch 512 for SECONDS (default 5), to
+    /// be recorded by a profiler: `perf record -g -- weir-bench --profile echo`.
+    #[arg(long, value_name = "PATH")]
+    profile: Option<stages::ProfilePath>,
+    /// How long `--profile` runs.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 5.0,
+        requires = "profile"
+    )]
+    seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -94,9 +106,23 @@ fn main() -> ExitCode {
 
 fn run_bench(args: &RunArgs) -> Result<(), String> {
     let (events_count, reps, instantiations) = if args.quick {
-        (4_096, Repetitions { warmup: 1, timed: 3 }, 50)
+        (
+            4_096,
+            Repetitions {
+                warmup: 1,
+                timed: 3,
+            },
+            50,
+        )
     } else {
-        (20_480, Repetitions { warmup: 2, timed: 9 }, 500)
+        (
+            20_480,
+            Repetitions {
+                warmup: 2,
+                timed: 9,
+            },
+            500,
+        )
     };
     let values = data::user_values(events_count);
     let events = data::events(&values);
@@ -114,6 +140,18 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
     let enricher = stages::load_enricher(&engine)?;
     let echo = stages::load_echo(&engine)?;
     stages::check_equivalence(&enricher, &events)?;
+    if let Some(path) = args.profile {
+        let plugin = match path {
+            stages::ProfilePath::Echo => &echo,
+            _ => &enricher,
+        };
+        let rounds = stages::profile(path, plugin, &events, args.seconds);
+        eprintln!(
+            "weir-bench: ran {path:?} over {rounds} rounds of {} events",
+            events.len()
+        );
+        return Ok(());
+    }
 
     eprintln!("weir-bench: plugin stage ...");
     let plugin = stages::plugin_stage(&enricher, &events, reps);

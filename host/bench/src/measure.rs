@@ -13,16 +13,39 @@ pub struct Repetitions {
     pub timed: usize,
 }
 
-/// Runs `run` `warmup` times untimed, then `timed` times, and returns the median wall time.
-pub fn median_time(reps: Repetitions, mut run: impl FnMut()) -> Duration {
+/// Which clock a measurement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Elapsed real time: for work that uses several threads (compilation, the pipeline).
+    Wall,
+    /// CPU time of the calling thread: for single-threaded work, so that other processes
+    /// competing for the cores do not count against it.
+    ThreadCpu,
+}
+
+impl Clock {
+    /// The current reading; only differences between readings mean anything.
+    pub fn now(self) -> Duration {
+        match self {
+            Clock::Wall => START.elapsed(),
+            Clock::ThreadCpu => cpu_time(ClockId::ThreadCPUTime),
+        }
+    }
+}
+
+static START: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+/// Runs `run` `warmup` times untimed, then `timed` times, and returns the median time on
+/// `clock`.
+pub fn median_time(clock: Clock, reps: Repetitions, mut run: impl FnMut()) -> Duration {
     for _ in 0..reps.warmup {
         run();
     }
     let samples: Vec<Duration> = (0..reps.timed.max(1))
         .map(|_| {
-            let started = Instant::now();
+            let started = clock.now();
             run();
-            started.elapsed()
+            clock.now().saturating_sub(started)
         })
         .collect();
     median(samples)
@@ -39,7 +62,11 @@ pub fn median<T: Ord + Copy + Default>(mut samples: Vec<T>) -> T {
 
 /// CPU time used so far by every thread of this process.
 pub fn process_cpu_time() -> Duration {
-    let t = clock_gettime(ClockId::ProcessCPUTime);
+    cpu_time(ClockId::ProcessCPUTime)
+}
+
+fn cpu_time(id: ClockId) -> Duration {
+    let t = clock_gettime(id);
     Duration::new(
         u64::try_from(t.tv_sec).unwrap_or(0),
         u32::try_from(t.tv_nsec).unwrap_or(0),

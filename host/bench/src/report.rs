@@ -250,7 +250,7 @@ impl fmt::Display for Results {
         writeln!(f)?;
         writeln!(
             f,
-            "1. Plugin stage: enricher, one core (wasm = enricher.wasm in a PluginChain; native = weir_enricher_core::enrich)"
+            "1. Plugin stage: enricher on one core, thread CPU time (wasm = enricher.wasm in a PluginChain; native = weir_enricher_core::enrich)"
         )?;
         writeln!(
             f,
@@ -284,7 +284,7 @@ impl fmt::Display for Results {
         writeln!(f)?;
         writeln!(
             f,
-            "2. No-op plugin (echo), batch 512: {:.0} ns/event into WebAssembly and back ({} events/s)",
+            "2. No-op plugin (echo), batch 512: {:.0} ns/event into WebAssembly and back ({} events/s, thread CPU time)",
             self.echo.ns_per_event,
             grouped(self.echo.events_per_s)
         )?;
@@ -316,7 +316,7 @@ impl fmt::Display for Results {
         )?;
         writeln!(
             resources,
-            "   instantiate + init (median)         {:>10.1} us",
+            "   instantiate + init (median, CPU)    {:>10.1} us",
             l.instantiate_us
         )?;
         match self.peak_rss_bytes {

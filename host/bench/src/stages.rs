@@ -2,7 +2,7 @@
 //! whole host pipeline over a file, and what loading a plugin costs.
 
 use crate::measure::{
-    Repetitions, median, median_time, ns_per_event, process_cpu_time, rate,
+    Clock, Repetitions, median, median_time, ns_per_event, process_cpu_time, rate,
 };
 use crate::report::{LoadCosts, PipelineRun, PluginRow, Throughput};
 use bytes::Bytes;
@@ -115,18 +115,44 @@ fn throughput(events: usize, elapsed: Duration) -> Throughput {
     }
 }
 
+/// A path that `--profile` can run alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfilePath {
+    /// `enricher.wasm` through a `PluginChain`.
+    Enricher,
+    /// The same enrichment, natively.
+    Native,
+    /// The no-op component through a `PluginChain`.
+    Echo,
+}
+
+/// Runs one path at batch 512 for about `seconds`; returns the rounds over `events` made.
+pub fn profile(path: ProfilePath, plugin: &Arc<Plugin>, events: &[Event], seconds: f64) -> u64 {
+    let until = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
+    let mut chain = PluginChain::new(vec![Arc::clone(plugin)]);
+    let mut rounds = 0;
+    while Instant::now() < until {
+        match path {
+            ProfilePath::Native => run_all(&mut NativeEnricher, events, LARGE_BATCH),
+            ProfilePath::Enricher | ProfilePath::Echo => run_all(&mut chain, events, LARGE_BATCH),
+        }
+        rounds += 1;
+    }
+    rounds
+}
+
 /// Section 1: the enricher as a component and natively, at each batch size.
-pub fn plugin_stage(
-    enricher: &Arc<Plugin>,
-    events: &[Event],
-    reps: Repetitions,
-) -> Vec<PluginRow> {
+pub fn plugin_stage(enricher: &Arc<Plugin>, events: &[Event], reps: Repetitions) -> Vec<PluginRow> {
     BATCH_SIZES
         .iter()
         .map(|&batch| {
             let mut chain = PluginChain::new(vec![Arc::clone(enricher)]);
-            let wasm = median_time(reps, || run_all(&mut chain, events, batch));
-            let native = median_time(reps, || run_all(&mut NativeEnricher, events, batch));
+            let wasm = median_time(Clock::ThreadCpu, reps, || {
+                run_all(&mut chain, events, batch)
+            });
+            let native = median_time(Clock::ThreadCpu, reps, || {
+                run_all(&mut NativeEnricher, events, batch)
+            });
             PluginRow {
                 batch,
                 wasm: throughput(events.len(), wasm),
@@ -139,7 +165,9 @@ pub fn plugin_stage(
 /// Section 2: the no-op plugin, i.e. the cost of crossing into WebAssembly and back.
 pub fn echo_stage(echo: &Arc<Plugin>, events: &[Event], reps: Repetitions) -> Throughput {
     let mut chain = PluginChain::new(vec![Arc::clone(echo)]);
-    let elapsed = median_time(reps, || run_all(&mut chain, events, LARGE_BATCH));
+    let elapsed = median_time(Clock::ThreadCpu, reps, || {
+        run_all(&mut chain, events, LARGE_BATCH)
+    });
     throughput(events.len(), elapsed)
 }
 
@@ -247,19 +275,19 @@ pub fn load_costs(
             failure.get_or_insert(e);
         }
     };
-    let compile = median_time(reps, || load(&uncached));
-    let from_cache = median_time(reps, || load(&cached));
+    let compile = median_time(Clock::Wall, reps, || load(&uncached));
+    let from_cache = median_time(Clock::Wall, reps, || load(&cached));
     if let Some(e) = failure {
         return Err(e);
     }
 
     let mut samples = Vec::with_capacity(instantiations);
     for _ in 0..instantiations.max(1) {
-        let started = Instant::now();
+        let started = Clock::ThreadCpu.now();
         let instance = enricher
             .instantiate()
             .map_err(|e| format!("cannot instantiate the enricher: {e}"))?;
-        samples.push(started.elapsed());
+        samples.push(Clock::ThreadCpu.now().saturating_sub(started));
         drop(instance);
     }
     Ok(LoadCosts {

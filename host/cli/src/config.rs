@@ -27,6 +27,9 @@ pub struct WeirConfig {
     /// Plugin runtime settings.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// Prometheus metrics endpoint.
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 /// Source section: `[source] type = "file" | "stdin"`.
@@ -35,6 +38,8 @@ pub struct WeirConfig {
 pub enum SourceConfig {
     /// JSONL file (`path = "-"` for stdin).
     File(FileSourceConfig),
+    /// A Kafka consumer group.
+    Kafka(weir_kafka::KafkaSourceConfig),
 }
 
 /// Sink section: `[sink] type = "stdout" | "jsonl" | "null"`.
@@ -63,6 +68,9 @@ pub enum DeadLetterConfig {
         /// The file; created if missing, appended to otherwise.
         path: PathBuf,
     },
+    /// Produce failed events to a Kafka topic with the original key, value and headers plus
+    /// `weir.*` headers describing the failure.
+    Kafka(weir_kafka::DeadLetterConfig),
 }
 
 impl Default for DeadLetterConfig {
@@ -180,6 +188,16 @@ impl WeirConfig {
                     "plugins[{i}]: a second plugin named `{name}`; set plugins[{i}].name to tell them apart"
                 ));
             }
+        }
+        if let SourceConfig::Kafka(kafka) = &self.source
+            && let Err(e) = kafka.validate()
+        {
+            problems.extend(e.0.into_iter().map(|p| p.under("source").to_string()));
+        }
+        if let DeadLetterConfig::Kafka(dlq) = &self.dead_letter
+            && let Err(e) = dlq.validate()
+        {
+            problems.extend(e.0.into_iter().map(|p| p.under("dead_letter").to_string()));
         }
         if let SinkConfig::Cassandra(cassandra) = &self.sink
             && let Err(e) = cassandra.validate("sink")

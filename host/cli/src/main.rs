@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod metrics;
 mod plugins;
 mod progress;
 

@@ -48,11 +48,33 @@ pub struct PipelineStats {
     pub transform_nanos: AtomicU64,
     /// Nanoseconds spent waiting for the sink.
     pub sink_nanos: AtomicU64,
+    /// Dead-lettered events by (stage, error class).
+    failures: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
 }
 
 impl PipelineStats {
     fn add(counter: &AtomicU64, n: usize) {
         counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn count_failures(&self, letters: &[DeadLetter]) {
+        if let Ok(mut map) = self.failures.lock() {
+            for letter in letters {
+                let key = (
+                    letter.failure.stage.to_string(),
+                    letter.failure.class.as_str(),
+                );
+                *map.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    /// Dead-lettered events so far, by stage (`plugin:NAME@VERSION`, `sink`…) and class.
+    pub fn failures(&self) -> Vec<(String, &'static str, u64)> {
+        self.failures
+            .lock()
+            .map(|m| m.iter().map(|((s, c), n)| (s.clone(), *c, *n)).collect())
+            .unwrap_or_default()
     }
 
     /// Reads a counter.
@@ -309,6 +331,7 @@ async fn write<K: Sink, D: DeadLetterSink, A: Acker>(
             .collect();
         let dead = letters.len();
         if !letters.is_empty() {
+            stats.count_failures(&letters);
             for letter in &letters {
                 tracing::debug!(position = %letter.event.position, failure = %letter.failure, "Dead-lettering event");
             }

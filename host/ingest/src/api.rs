@@ -202,7 +202,10 @@ impl ApiClient {
     }
 
     /// One request. `Err` only for an answer a retry cannot change.
-    async fn attempt(&self, url: &Url) -> Result<Result<MappedResponse, AttemptFailure>, FetchError> {
+    async fn attempt(
+        &self,
+        url: &Url,
+    ) -> Result<Result<MappedResponse, AttemptFailure>, FetchError> {
         let response = match self.http.get(url.clone()).send().await {
             Ok(response) => response,
             Err(e) => return Ok(Err(self.transport_failure(&e))),

@@ -161,7 +161,11 @@ impl fmt::Display for ArgProblems {
 fn parse_retry_budget(text: &str) -> Result<(Option<u32>, Option<Duration>), String> {
     let mut attempts = None;
     let mut time = None;
-    for part in text.split([',', '/']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text
+        .split([',', '/'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         if let Ok(n) = part.parse::<u32>() {
             attempts = Some(n);
         } else {
@@ -186,7 +190,11 @@ impl IngestArgs {
             });
         };
         if !(1..=MAX_BATCH).contains(&self.batch) {
-            problem("--batch", format!("{} is out of range", self.batch), "give 1 to 5000");
+            problem(
+                "--batch",
+                format!("{} is out of range", self.batch),
+                "give 1 to 5000",
+            );
         }
         if self.count == Some(0) {
             problem("--count", "is 0".into(), "give at least 1, or leave it out");
@@ -194,7 +202,11 @@ impl IngestArgs {
         if let Some(rate) = self.rate
             && !(rate.is_finite() && rate > 0.0)
         {
-            problem("--rate", format!("{rate} is not a positive number"), "give e.g. 100");
+            problem(
+                "--rate",
+                format!("{rate} is not a positive number"),
+                "give e.g. 100",
+            );
         }
         if self.for_duration.is_some_and(|d| d.is_zero()) {
             problem("--for", "is 0".into(), "give a duration such as `60s`");
@@ -228,7 +240,11 @@ impl IngestArgs {
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
             if !fine {
-                problem("--brokers", format!("`{broker}` is not `host:port`"), "write e.g. `kafka-1:9092`");
+                problem(
+                    "--brokers",
+                    format!("`{broker}` is not `host:port`"),
+                    "write e.g. `kafka-1:9092`",
+                );
             }
         }
         let topic_fine = !self.topic.is_empty()
@@ -245,13 +261,21 @@ impl IngestArgs {
             );
         }
         if self.partitions < 1 {
-            problem("--partitions", format!("{} is below 1", self.partitions), "give 1 or more");
+            problem(
+                "--partitions",
+                format!("{} is below 1", self.partitions),
+                "give 1 or more",
+            );
         }
         let mut retry = RetryPolicy::default();
         match parse_retry_budget(&self.retry_budget) {
             Ok((attempts, time)) => {
                 if attempts == Some(0) || time.is_some_and(|t| t.is_zero()) {
-                    problem("--retry-budget", "allows no attempt".into(), "give e.g. `5,2m`");
+                    problem(
+                        "--retry-budget",
+                        "allows no attempt".into(),
+                        "give e.g. `5,2m`",
+                    );
                 }
                 retry.max_attempts = attempts.unwrap_or(u32::MAX);
                 retry.max_elapsed = time.unwrap_or(Duration::MAX);
@@ -274,11 +298,19 @@ impl IngestArgs {
                     retry,
                 },
                 Ok(url) => {
-                    problem("--url", format!("scheme `{}` is not http(s)", url.scheme()), "give an http:// or https:// URL");
+                    problem(
+                        "--url",
+                        format!("scheme `{}` is not http(s)", url.scheme()),
+                        "give an http:// or https:// URL",
+                    );
                     UserSourceConfig::Synthetic { seed: 0 }
                 }
                 Err(e) => {
-                    problem("--url", format!("`{}` is not a URL ({e})", self.url), "give e.g. `https://randomuser.me/api/`");
+                    problem(
+                        "--url",
+                        format!("`{}` is not a URL ({e})", self.url),
+                        "give e.g. `https://randomuser.me/api/`",
+                    );
                     UserSourceConfig::Synthetic { seed: 0 }
                 }
             }
@@ -328,7 +360,10 @@ mod tests {
     }
 
     fn problems(args: &[&str]) -> Vec<&'static str> {
-        let problems = parse(args).expect("parses").validate().expect_err("invalid");
+        let problems = parse(args)
+            .expect("parses")
+            .validate()
+            .expect_err("invalid");
         problems.0.iter().map(|p| p.flag).collect()
     }
 
@@ -339,12 +374,20 @@ mod tests {
         assert_eq!(c.topic, "user.created.v1");
         assert_eq!(c.limits.batch, 50);
         assert_eq!(c.create_topic, None);
-        let UserSourceConfig::Api { url, timeout, retry } = c.source else {
+        let UserSourceConfig::Api {
+            url,
+            timeout,
+            retry,
+        } = c.source
+        else {
             panic!("the API is the default source");
         };
         assert_eq!(url.as_str(), DEFAULT_URL);
         assert_eq!(timeout, Duration::from_secs(10));
-        assert_eq!((retry.max_attempts, retry.max_elapsed), (5, Duration::from_secs(120)));
+        assert_eq!(
+            (retry.max_attempts, retry.max_elapsed),
+            (5, Duration::from_secs(120))
+        );
     }
 
     #[test]
@@ -380,11 +423,36 @@ mod tests {
     fn every_invalid_flag_is_named_at_once() {
         assert_eq!(
             problems(&[
-                "--batch", "0", "--count", "0", "--rate", "-1", "--for", "0s", "--cron",
-                "not cron", "--brokers", "kafka", "--topic", "users topic", "--retry-budget",
-                "soon", "--url", "ftp://x/",
+                "--batch",
+                "0",
+                "--count",
+                "0",
+                "--rate",
+                "0",
+                "--for",
+                "0s",
+                "--cron",
+                "not cron",
+                "--brokers",
+                "kafka",
+                "--topic",
+                "users topic",
+                "--retry-budget",
+                "soon",
+                "--url",
+                "ftp://x/",
             ]),
-            ["--batch", "--count", "--rate", "--for", "--cron", "--brokers", "--topic", "--retry-budget", "--url"]
+            [
+                "--batch",
+                "--count",
+                "--rate",
+                "--for",
+                "--cron",
+                "--brokers",
+                "--topic",
+                "--retry-budget",
+                "--url"
+            ]
         );
     }
 
@@ -393,12 +461,17 @@ mod tests {
         assert!(parse(&["--every", "1h", "--cron", "@daily"]).is_err());
         assert!(parse(&["--partitions", "3"]).is_err());
         assert_eq!(config(&["--create-topic"]).create_topic, Some(3));
-        assert_eq!(config(&["--create-topic", "--partitions", "1"]).create_topic, Some(1));
+        assert_eq!(
+            config(&["--create-topic", "--partitions", "1"]).create_topic,
+            Some(1)
+        );
     }
 
     #[test]
     fn a_malformed_duration_names_the_flag_and_an_example() {
-        let err = parse(&["--every", "daily"]).expect_err("not a duration").to_string();
+        let err = parse(&["--every", "daily"])
+            .expect_err("not a duration")
+            .to_string();
         assert!(err.contains("--every") && err.contains("1d"), "{err}");
     }
 }

@@ -23,7 +23,9 @@ impl Progress {
                 None => ProgressBar::new_spinner(),
             };
             let template = match total {
-                Some(_) => "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} users ({per_sec}) {msg}",
+                Some(_) => {
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} users ({per_sec}) {msg}"
+                }
                 None => "{spinner} [{elapsed_precise}] {pos} users ({per_sec}) {msg}",
             };
             if let Ok(style) = ProgressStyle::with_template(template) {
@@ -38,11 +40,11 @@ impl Progress {
         }
     }
 
-    /// Shows the run's totals so far.
-    pub(crate) fn update(&mut self, run: &Totals) {
+    /// Shows `produced` users of this run, and the totals so far.
+    pub(crate) fn update(&mut self, produced: u64, run: &Totals) {
         match &self.bar {
             Some(bar) => {
-                bar.set_position(run.produced);
+                bar.set_position(produced);
                 bar.set_message(format!(
                     "skipped {}, failed requests {}, retries {}",
                     run.skipped, run.requests.failed, run.requests.retries
@@ -51,7 +53,7 @@ impl Progress {
             None if self.last_log.elapsed() >= LOG_EVERY => {
                 self.last_log = Instant::now();
                 tracing::info!(
-                    produced = run.produced,
+                    produced,
                     skipped = run.skipped,
                     failed_requests = run.requests.failed,
                     retries = run.requests.retries,

@@ -77,7 +77,9 @@ pub fn map_response(body: &[u8]) -> Result<MappedResponse, ResponseProblem> {
     let document: Value =
         serde_json::from_slice(body).map_err(|e| ResponseProblem::NotJson(e.to_string()))?;
     if let Some(error) = document.get("error") {
-        let text = error.as_str().map_or_else(|| error.to_string(), str::to_owned);
+        let text = error
+            .as_str()
+            .map_or_else(|| error.to_string(), str::to_owned);
         return Err(ResponseProblem::ApiError(text));
     }
     let results = document
@@ -260,22 +262,41 @@ mod tests {
             .expect("a well-formed response");
         assert_eq!(mapped.users.len(), 3);
         assert_eq!(mapped.skipped.len(), 1);
-        assert_eq!(mapped.skipped[0].to_string(), "results[3].dob.date: missing");
+        assert_eq!(
+            mapped.skipped[0].to_string(),
+            "results[3].dob.date: missing"
+        );
     }
 
     #[test]
     fn wrong_types_invalid_ids_and_bad_dates_are_named() {
         let cases: [(&str, Value, &str); 5] = [
-            ("name.first", json!(["Aino"]), "results[0].name.first: expected text, found an array"),
+            (
+                "name.first",
+                json!(["Aino"]),
+                "results[0].name.first: expected text, found an array",
+            ),
             ("email", json!("  "), "results[0].email: is empty"),
             ("phone", Value::Null, "results[0].phone: missing"),
-            ("login.uuid", json!("nope"), "results[0].login.uuid: `nope` is not a UUID"),
-            ("registered.date", json!("yesterday"), "results[0].registered.date: `yesterday` is not an ISO-8601 timestamp"),
+            (
+                "login.uuid",
+                json!("nope"),
+                "results[0].login.uuid: `nope` is not a UUID",
+            ),
+            (
+                "registered.date",
+                json!("yesterday"),
+                "results[0].registered.date: `yesterday` is not an ISO-8601 timestamp",
+            ),
         ];
         for (path, value, expected) in cases {
             let mut r = result();
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
-            let target = if parent.is_empty() { &mut r } else { &mut r[parent] };
+            let target = if parent.is_empty() {
+                &mut r
+            } else {
+                &mut r[parent]
+            };
             target[key] = value;
             let problem = map_result(0, &r).expect_err(path).to_string();
             assert!(problem.starts_with(expected), "{problem} vs {expected}");
@@ -290,7 +311,9 @@ mod tests {
         ));
         assert_eq!(
             map_response(br#"{"error": "Uh oh, something has gone wrong."}"#),
-            Err(ResponseProblem::ApiError("Uh oh, something has gone wrong.".into()))
+            Err(ResponseProblem::ApiError(
+                "Uh oh, something has gone wrong.".into()
+            ))
         );
         assert_eq!(map_response(b"{}"), Err(ResponseProblem::NoResults));
     }

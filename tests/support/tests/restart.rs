@@ -38,7 +38,8 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[test]
-fn data_committed_offsets_and_rows_survive_restarts_and_a_frozen_node_times_out_until_thawed() {
+fn data_committed_offsets_and_rows_survive_restarts_and_kill_9_and_a_frozen_node_times_out_until_thawed()
+ {
     let rt = runtime();
     let (mut peers, state_dir) = private_pair();
     let kafka = peers.kafka_addr().to_string();
@@ -81,6 +82,20 @@ fn data_committed_offsets_and_rows_survive_restarts_and_a_frozen_node_times_out_
             consume_all_and_commit(&kafka, &topic, &again).await,
             RECORDS,
             "data survives"
+        );
+    });
+    // kill -9: every partition gets its leader back (ELR on a single node) and data remains.
+    peers.kafka().kill9().expect("kill -9 kafka");
+    peers
+        .kafka()
+        .start()
+        .unwrap_or_else(|e| panic!("kafka start after kill -9: {e}"));
+    rt.block_on(async {
+        let after_crash = weir_test_support::unique_topic("restart-after-kill");
+        assert_eq!(
+            consume_all_and_commit(&kafka, &topic, &after_crash).await,
+            RECORDS,
+            "data survives kill -9"
         );
     });
 

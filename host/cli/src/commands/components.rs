@@ -12,12 +12,16 @@ use weir_file::{FileSource, JsonlDeadLetters, JsonlSink, NullSink};
 pub enum AnySource {
     /// JSONL file or stdin.
     File(FileSource),
+    /// Kafka consumer group.
+    Kafka(weir_kafka::KafkaSource),
 }
 
 /// The configured source's acknowledger.
 pub enum AnyAcker {
     /// Files commit nothing.
     File(<FileSource as Source>::Acker),
+    /// Commits Kafka offsets behind a per-partition watermark.
+    Kafka(weir_kafka::KafkaAcker),
 }
 
 /// The configured sink.
@@ -34,17 +38,27 @@ pub enum AnySink {
 pub enum AnyDeadLetters {
     /// A JSONL file.
     Jsonl(JsonlDeadLetters),
+    /// A Kafka topic.
+    Kafka(weir_kafka::KafkaDeadLetters),
 }
 
-/// Opens the source, sink and dead-letter destination of a config.
-pub async fn build(config: &WeirConfig) -> Result<(AnySource, AnySink, AnyDeadLetters)> {
-    let source = match &config.source {
-        SourceConfig::File(file) => AnySource::File(
-            FileSource::open(file)
-                .await
-                .context("source (type = \"file\")")?,
-        ),
-    };
+/// The opened components plus their live counters, for metrics.
+pub struct Components {
+    /// The source.
+    pub source: AnySource,
+    /// The sink.
+    pub sink: AnySink,
+    /// The dead-letter destination.
+    pub dead_letters: AnyDeadLetters,
+    /// Metrics of the parts that have them.
+    pub kafka_stats: Option<std::sync::Arc<weir_kafka::SourceStats>>,
+    /// Cassandra sink counters.
+    pub cassandra_metrics: Option<std::sync::Arc<weir_cassandra::SinkMetrics>>,
+}
+
+/// Opens the source, sink and dead-letter destination of a config. The sink and dead
+/// letters are opened first, so a wrong address fails before a consumer joins its group.
+pub async fn build(config: &WeirConfig) -> Result<Components> {
     let sink = match &config.sink {
         SinkConfig::Stdout {} => AnySink::Jsonl(JsonlSink::stdout()),
         SinkConfig::Jsonl { path } => AnySink::Jsonl(
@@ -65,8 +79,42 @@ pub async fn build(config: &WeirConfig) -> Result<(AnySource, AnySink, AnyDeadLe
                 .await
                 .context("dead_letter (type = \"jsonl\")")?,
         ),
+        DeadLetterConfig::Kafka(dlq) => {
+            let brokers = match &config.source {
+                SourceConfig::Kafka(k) => k.brokers.clone(),
+                SourceConfig::File(_) => weir_kafka::Brokers(Vec::new()),
+            };
+            AnyDeadLetters::Kafka(
+                weir_kafka::KafkaDeadLetters::new(dlq, &brokers)
+                    .context("dead_letter (type = \"kafka\")")?,
+            )
+        }
     };
-    Ok((source, sink, dead_letters))
+    let source = match &config.source {
+        SourceConfig::File(file) => AnySource::File(
+            FileSource::open(file)
+                .await
+                .context("source (type = \"file\")")?,
+        ),
+        SourceConfig::Kafka(kafka) => AnySource::Kafka(
+            weir_kafka::KafkaSource::start(kafka).context("source (type = \"kafka\")")?,
+        ),
+    };
+    let kafka_stats = match &source {
+        AnySource::Kafka(k) => Some(k.stats()),
+        AnySource::File(_) => None,
+    };
+    let cassandra_metrics = match &sink {
+        AnySink::Cassandra(c) => Some(c.metrics()),
+        _ => None,
+    };
+    Ok(Components {
+        source,
+        sink,
+        dead_letters,
+        kafka_stats,
+        cassandra_metrics,
+    })
 }
 
 impl Source for AnySource {
@@ -75,12 +123,14 @@ impl Source for AnySource {
     fn acker(&self) -> AnyAcker {
         match self {
             AnySource::File(s) => AnyAcker::File(s.acker()),
+            AnySource::Kafka(s) => AnyAcker::Kafka(s.acker()),
         }
     }
 
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Event>>, BoxError> {
         match self {
             AnySource::File(s) => s.next_batch(max).await,
+            AnySource::Kafka(s) => s.next_batch(max).await,
         }
     }
 }
@@ -89,12 +139,14 @@ impl Acker for AnyAcker {
     async fn ack(&mut self, done: &[Position]) -> Result<(), BoxError> {
         match self {
             AnyAcker::File(a) => a.ack(done).await,
+            AnyAcker::Kafka(a) => a.ack(done).await,
         }
     }
 
     async fn close(&mut self) -> Result<(), BoxError> {
         match self {
             AnyAcker::File(a) => a.close().await,
+            AnyAcker::Kafka(a) => a.close().await,
         }
     }
 }
@@ -121,6 +173,7 @@ impl DeadLetterSink for AnyDeadLetters {
     async fn send(&mut self, letters: Vec<DeadLetter>) -> Result<(), BoxError> {
         match self {
             AnyDeadLetters::Jsonl(d) => d.send(letters).await,
+            AnyDeadLetters::Kafka(d) => d.send(letters).await,
         }
     }
 }

@@ -37,14 +37,22 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let config = WeirConfig::load(&args.config, &args.overrides)?;
     let engine = plugins::engine(config.cache_dir())?;
     let chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
-    let (source, sink, dead_letters) = components::build(&config).await?;
+    let parts = components::build(&config).await?;
 
     let options = PipelineOptions {
         batch_size: config.pipeline.batch_size,
         max_batches_in_flight: config.pipeline.max_batches_in_flight,
     };
-    let pipeline = Pipeline::new(source, chain, sink, dead_letters, options);
+    let pipeline = Pipeline::new(parts.source, chain, parts.sink, parts.dead_letters, options);
     let stats = pipeline.stats();
+    tokio::spawn(crate::metrics::serve(
+        config.metrics.clone(),
+        crate::metrics::Sources {
+            pipeline: std::sync::Arc::clone(&stats),
+            cassandra: parts.cassandra_metrics,
+            kafka: parts.kafka_stats,
+        },
+    ));
     let (stop, shutdown) = ShutdownSignal::new();
     tokio::spawn(progress::on_signals(stop));
     let status = tokio::spawn(progress::status_line(std::sync::Arc::clone(&stats)));
