@@ -28,9 +28,14 @@ Measures weir without external services, in one run:
 
 Input: 20,480 user events generated deterministically from examples/users.jsonl and
 tests/fixtures/users.jsonl (same bytes on every run). Every figure is the median of several
-timed runs after warm-up. Before timing, the component's outputs are checked byte for byte
-against the native ones. Build with --release; nothing is pinned to a core, so close other
-heavy work for stable figures.
+timed runs after warm-up, each on freshly built events. The plugin stage, the no-op plugin
+and instantiation are timed in CPU time of the measuring thread (other processes on the
+cores do not count against them); the pipeline and the loads are wall-clock. Before timing,
+the component's outputs are checked byte for byte against the native ones. Nothing is
+pinned to a core.
+
+  cargo run --release -p weir-bench -- --json new.json
+  cargo run --release -p weir-bench -- compare old.json new.json --tolerance 10%
 
 Exit status: 0 on success; 1 when `compare` finds a regression; 2 on an error.";
 
@@ -145,7 +150,7 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
             stages::ProfilePath::Echo => &echo,
             _ => &enricher,
         };
-        let rounds = stages::profile(path, plugin, &events, args.seconds);
+        let rounds = stages::profile(path, plugin, &values, args.seconds);
         eprintln!(
             "weir-bench: ran {path:?} over {rounds} rounds of {} events",
             events.len()
@@ -154,9 +159,9 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
     }
 
     eprintln!("weir-bench: plugin stage ...");
-    let plugin = stages::plugin_stage(&enricher, &events, reps);
+    let plugin = stages::plugin_stage(&enricher, &values, reps);
     eprintln!("weir-bench: no-op crossing ...");
-    let echo = stages::echo_stage(&echo, &events, reps);
+    let echo = stages::echo_stage(&echo, &values, reps);
     eprintln!("weir-bench: host pipeline ...");
     let input = scratch.path().join("users.jsonl");
     stages::write_jsonl(&input, &values)?;

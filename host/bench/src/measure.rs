@@ -38,13 +38,25 @@ static START: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::n
 /// Runs `run` `warmup` times untimed, then `timed` times, and returns the median time on
 /// `clock`.
 pub fn median_time(clock: Clock, reps: Repetitions, mut run: impl FnMut()) -> Duration {
+    median_time_with(clock, reps, || (), |()| run())
+}
+
+/// Like [`median_time`], with an untimed `setup` before every run whose result the run
+/// consumes: fresh input, as a source would deliver it.
+pub fn median_time_with<S>(
+    clock: Clock,
+    reps: Repetitions,
+    mut setup: impl FnMut() -> S,
+    mut run: impl FnMut(S),
+) -> Duration {
     for _ in 0..reps.warmup {
-        run();
+        run(setup());
     }
     let samples: Vec<Duration> = (0..reps.timed.max(1))
         .map(|_| {
+            let input = setup();
             let started = clock.now();
-            run();
+            run(input);
             clock.now().saturating_sub(started)
         })
         .collect();

@@ -1,8 +1,9 @@
 //! The measurements: the enricher as a component and natively, the no-op crossing, the
 //! whole host pipeline over a file, and what loading a plugin costs.
 
+use crate::data;
 use crate::measure::{
-    Clock, Repetitions, median, median_time, ns_per_event, process_cpu_time, rate,
+    Clock, Repetitions, median, median_time, median_time_with, ns_per_event, process_cpu_time, rate,
 };
 use crate::report::{LoadCosts, PipelineRun, PluginRow, Throughput};
 use bytes::Bytes;
@@ -35,8 +36,11 @@ impl Transform for NativeEnricher {
             .map(
                 |event| match weir_enricher_core::enrich(&event.value, event.timestamp_ms) {
                     Ok(value) => Ok(vec![Event {
+                        key: event.key.clone(),
                         value: Bytes::from(value),
-                        ..event.clone()
+                        headers: event.headers.clone(),
+                        timestamp_ms: event.timestamp_ms,
+                        position: event.position.clone(),
                     }]),
                     Err(error) => Err(Failure::new(
                         Stage::Plugin {
@@ -126,49 +130,61 @@ pub enum ProfilePath {
     Echo,
 }
 
-/// Runs one path at batch 512 for about `seconds`; returns the rounds over `events` made.
-pub fn profile(path: ProfilePath, plugin: &Arc<Plugin>, events: &[Event], seconds: f64) -> u64 {
+/// Runs one path at batch 512 for about `seconds`, on fresh events each round; returns the
+/// rounds made.
+pub fn profile(path: ProfilePath, plugin: &Arc<Plugin>, values: &[String], seconds: f64) -> u64 {
     let until = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
     let mut chain = PluginChain::new(vec![Arc::clone(plugin)]);
     let mut rounds = 0;
     while Instant::now() < until {
+        let events = data::events(values);
         match path {
-            ProfilePath::Native => run_all(&mut NativeEnricher, events, LARGE_BATCH),
-            ProfilePath::Enricher | ProfilePath::Echo => run_all(&mut chain, events, LARGE_BATCH),
+            ProfilePath::Native => run_all(&mut NativeEnricher, &events, LARGE_BATCH),
+            ProfilePath::Enricher | ProfilePath::Echo => run_all(&mut chain, &events, LARGE_BATCH),
         }
         rounds += 1;
     }
     rounds
 }
 
-/// Section 1: the enricher as a component and natively, at each batch size.
-pub fn plugin_stage(enricher: &Arc<Plugin>, events: &[Event], reps: Repetitions) -> Vec<PluginRow> {
+/// Section 1: the enricher as a component and natively, at each batch size. Every run
+/// gets freshly built events, as a source delivers them: reusing events across runs would
+/// hide costs paid once per event (a `Bytes` allocates its shared header on first clone).
+pub fn plugin_stage(
+    enricher: &Arc<Plugin>,
+    values: &[String],
+    reps: Repetitions,
+) -> Vec<PluginRow> {
+    let fresh = || data::events(values);
     BATCH_SIZES
         .iter()
         .map(|&batch| {
             let mut chain = PluginChain::new(vec![Arc::clone(enricher)]);
-            let wasm = median_time(Clock::ThreadCpu, reps, || {
-                run_all(&mut chain, events, batch)
+            let wasm = median_time_with(Clock::ThreadCpu, reps, fresh, |events| {
+                run_all(&mut chain, &events, batch)
             });
-            let native = median_time(Clock::ThreadCpu, reps, || {
-                run_all(&mut NativeEnricher, events, batch)
+            let native = median_time_with(Clock::ThreadCpu, reps, fresh, |events| {
+                run_all(&mut NativeEnricher, &events, batch)
             });
             PluginRow {
                 batch,
-                wasm: throughput(events.len(), wasm),
-                native: throughput(events.len(), native),
+                wasm: throughput(values.len(), wasm),
+                native: throughput(values.len(), native),
             }
         })
         .collect()
 }
 
 /// Section 2: the no-op plugin, i.e. the cost of crossing into WebAssembly and back.
-pub fn echo_stage(echo: &Arc<Plugin>, events: &[Event], reps: Repetitions) -> Throughput {
+pub fn echo_stage(echo: &Arc<Plugin>, values: &[String], reps: Repetitions) -> Throughput {
     let mut chain = PluginChain::new(vec![Arc::clone(echo)]);
-    let elapsed = median_time(Clock::ThreadCpu, reps, || {
-        run_all(&mut chain, events, LARGE_BATCH)
-    });
-    throughput(events.len(), elapsed)
+    let elapsed = median_time_with(
+        Clock::ThreadCpu,
+        reps,
+        || data::events(values),
+        |events| run_all(&mut chain, &events, LARGE_BATCH),
+    );
+    throughput(values.len(), elapsed)
 }
 
 /// Writes the values as a JSONL file, one per line.
@@ -235,7 +251,7 @@ async fn run_pipeline(
 ) -> Result<Arc<PipelineStats>, String> {
     let source = FileSource::open(&FileSourceConfig {
         path: input.to_owned(),
-        timestamp: InputTimestamp::Fixed(crate::data::TIMESTAMP_MS),
+        timestamp: InputTimestamp::Fixed(data::TIMESTAMP_MS),
     })
     .await
     .map_err(|e| e.to_string())?;

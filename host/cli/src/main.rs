@@ -44,6 +44,9 @@ enum Command {
     /// Check a config file without running it: every key, and every plugin loaded and
     /// initialised against the contract.
     Validate(commands::run::ValidateArgs),
+    /// Poll a randomuser.me-style API (or generate users) and produce flat user events to
+    /// Kafka, once or on a schedule.
+    Ingest(weir_ingest::IngestArgs),
     /// Write, test and inspect plugins.
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
@@ -67,6 +70,11 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::Validate(args) => commands::run::validate(args).await,
             Command::Plugin(command) => commands::plugin::execute(command).await,
+            Command::Ingest(args) => {
+                let summary = weir_ingest::run(args).await?;
+                eprintln!("weir ingest: {summary}");
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match result {

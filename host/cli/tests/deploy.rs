@@ -111,7 +111,7 @@ fn the_commands_and_configs_the_stack_runs_are_accepted_by_weir() {
             .expect("weir runs");
         assert!(
             out.status.success(),
-            "{name}: weir {check:?}: {}",
+            "{name:?}: weir {check:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

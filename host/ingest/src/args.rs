@@ -49,7 +49,7 @@ pub struct IngestArgs {
     /// Generate realistic users locally instead of calling the API (no network).
     #[arg(long)]
     pub synthetic: bool,
-    /// Seed of --synthetic: one seed, one sequence of users.
+    /// Seed of --synthetic (default 0): one seed, one sequence of users.
     #[arg(long, value_name = "S", requires = "synthetic")]
     pub seed: Option<u64>,
     /// Most time one request may take, connection to last byte.

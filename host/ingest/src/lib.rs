@@ -28,6 +28,7 @@ mod args;
 mod progress;
 mod run;
 mod synthetic;
+mod topic;
 mod user;
 
 pub use api::{ApiClient, AttemptFailure, FetchError, RequestTally, RetryPolicy};
@@ -35,8 +36,9 @@ pub use args::{
     ArgProblem, ArgProblems, DEFAULT_URL, IngestArgs, IngestConfig, MAX_BATCH, RunLimits, Schedule,
     UserSourceConfig,
 };
-pub use run::{IngestError, IngestSummary, UserTopic, ingest, user_record};
+pub use run::{IngestError, IngestSummary, ingest};
 pub use synthetic::SyntheticUsers;
+pub use topic::{UserTopic, user_record};
 pub use user::{
     FieldProblem, MappedResponse, ResponseProblem, UserEvent, map_response, map_result,
 };

@@ -5,13 +5,13 @@ use crate::api::{ApiClient, FetchError, RequestTally};
 use crate::args::{IngestConfig, RunLimits, Schedule, UserSourceConfig};
 use crate::progress::Progress;
 use crate::synthetic::SyntheticUsers;
-use crate::user::{MappedResponse, UserEvent};
-use bytes::Bytes;
+use crate::topic::UserTopic;
+use crate::user::MappedResponse;
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::time::MissedTickBehavior;
-use weir_kafka::{Brokers, KafkaError, KafkaProducer, ProducerRecord, Properties, create_topics};
+use weir_kafka::{KafkaError, Properties, create_topics};
 
 /// How many skip reasons the summary keeps (every one is logged).
 const SKIP_SAMPLES: usize = 20;
@@ -77,9 +77,9 @@ pub enum IngestError {
     Fetch {
         /// Users produced before, in this run.
         produced: u64,
-        /// Why.
+        /// Why (boxed: it carries the URL and the last failure).
         #[source]
-        source: FetchError,
+        source: Box<FetchError>,
     },
     /// Responses kept coming without a single usable user.
     #[error(
@@ -97,9 +97,9 @@ pub enum IngestError {
     Kafka {
         /// The topic.
         topic: String,
-        /// Why.
+        /// Why (boxed: librdkafka's errors are large).
         #[source]
-        source: KafkaError,
+        source: Box<KafkaError>,
     },
     /// A user could not be serialised (cannot happen for text fields; kept typed anyway).
     #[error("cannot serialise user {id}: {source}")]
@@ -118,59 +118,6 @@ pub enum IngestError {
         /// croner's reason.
         reason: String,
     },
-}
-
-/// The destination topic: each user keyed by its id, idempotent, `acks=all`.
-#[derive(Clone)]
-pub struct UserTopic {
-    producer: KafkaProducer,
-    topic: String,
-}
-
-impl UserTopic {
-    /// A producer for `topic`.
-    pub fn new(brokers: &Brokers, topic: &str) -> Result<Self, IngestError> {
-        let producer = KafkaProducer::new(brokers, &Properties::default()).map_err(|source| {
-            IngestError::Kafka {
-                topic: topic.to_owned(),
-                source,
-            }
-        })?;
-        Ok(Self {
-            producer,
-            topic: topic.to_owned(),
-        })
-    }
-
-    /// Produces `users` and returns once every one is acknowledged by all in-sync replicas.
-    pub async fn send(&self, users: &[UserEvent]) -> Result<(), IngestError> {
-        let records = users
-            .iter()
-            .map(|user| user_record(&self.topic, user))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.producer
-            .send_batch(&records)
-            .await
-            .map_err(|source| IngestError::Kafka {
-                topic: self.topic.clone(),
-                source,
-            })
-    }
-}
-
-/// The record of one user: key = its id, value = the flat JSON event.
-pub fn user_record(topic: &str, user: &UserEvent) -> Result<ProducerRecord, IngestError> {
-    let value = serde_json::to_vec(user).map_err(|source| IngestError::Encode {
-        id: user.id.clone(),
-        source,
-    })?;
-    Ok(ProducerRecord {
-        topic: topic.to_owned(),
-        key: Some(Bytes::copy_from_slice(user.id.as_bytes())),
-        value: Bytes::from(value),
-        headers: Vec::new(),
-        timestamp_ms: None,
-    })
 }
 
 /// Where a run's users come from.
@@ -255,7 +202,7 @@ pub async fn ingest(
         .await
         .map_err(|source| IngestError::Kafka {
             topic: config.topic.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     let topic = UserTopic::new(&config.brokers, &config.topic)?;
@@ -343,8 +290,8 @@ async fn one_run(
     progress.finish();
     let produced = totals.produced - before;
     match &result {
-        Ok(()) => tracing::info!(produced, topic = %topic.topic, "Run done"),
-        Err(e) => tracing::warn!(produced, topic = %topic.topic, "Run failed: {e}"),
+        Ok(()) => tracing::info!(produced, topic = topic.name(), "Run done"),
+        Err(e) => tracing::warn!(produced, topic = topic.name(), "Run failed: {e}"),
     }
     result
 }
@@ -389,7 +336,10 @@ async fn batches(
             },
             None => fetch.await,
         };
-        let mut fetched = fetched.map_err(|source| IngestError::Fetch { produced, source })?;
+        let mut fetched = fetched.map_err(|source| IngestError::Fetch {
+            produced,
+            source: Box::new(source),
+        })?;
         fetched.users.truncate(want as usize);
         for problem in &fetched.skipped {
             tracing::warn!("Skipped {problem}");

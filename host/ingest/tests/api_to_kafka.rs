@@ -81,7 +81,7 @@ async fn a_response_slower_than_the_timeout_is_abandoned_and_retried() {
     let (late, _) = api_users(0..2);
     let (users, expected) = api_users(2..4);
     let fixture = Fixture::start(vec![
-        Reply::Slow(Duration::from_secs(5), late),
+        Reply::Slow(Duration::from_secs(10), late),
         Reply::Users(users),
     ])
     .await;
@@ -90,7 +90,7 @@ async fn a_response_slower_than_the_timeout_is_abandoned_and_retried() {
     let summary = ingest(
         &config(
             &topic,
-            &["--url", fixture.url(), "--batch", "2", "--timeout", "300ms"],
+            &["--url", fixture.url(), "--batch", "2", "--timeout", "1s"],
         ),
         std::future::pending(),
     )
@@ -167,13 +167,14 @@ async fn an_api_that_keeps_failing_exhausts_the_retry_budget_with_a_clear_error(
     .await
     .expect_err("the budget runs out");
 
-    let IngestError::Fetch {
-        produced: 0,
-        source: FetchError::GaveUp { attempts: 3, .. },
-    } = &error
-    else {
-        panic!("expected giving up after 3 attempts, got {error:?}");
-    };
+    assert!(
+        matches!(
+            &error,
+            IngestError::Fetch { produced: 0, source }
+                if matches!(**source, FetchError::GaveUp { attempts: 3, .. })
+        ),
+        "expected giving up after 3 attempts, got {error:?}"
+    );
     let message = error.to_string();
     assert!(
         message.contains("after 3 attempt(s)")
@@ -200,13 +201,38 @@ async fn a_client_error_is_not_retried() {
     assert!(
         matches!(
             &error,
-            IngestError::Fetch {
-                source: FetchError::Refused { .. },
-                ..
-            }
+            IngestError::Fetch { source, .. } if matches!(**source, FetchError::Refused { .. })
         ),
         "{error:?}"
     );
     assert!(error.to_string().contains("check --url"), "{error}");
     assert_eq!(fixture.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_without_a_usable_user_end_the_run_instead_of_looping() {
+    let (mut broken, _) = api_users(0..1);
+    broken[0]["login"]["uuid"] = serde_json::json!("not-a-uuid");
+    let mut script = vec![Reply::Users(Vec::new()); 4];
+    script.push(Reply::Users(broken));
+    let fixture = Fixture::start(script).await;
+    let topic = unique_topic("ingest-unusable");
+
+    let error = ingest(
+        &config(&topic, &["--url", fixture.url(), "--count", "2"]),
+        std::future::pending(),
+    )
+    .await
+    .expect_err("no usable user ever comes");
+
+    assert!(
+        matches!(error, IngestError::NoUsableUsers { responses: 5, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("results[0].login.uuid"),
+        "{error}"
+    );
+    assert_eq!(fixture.requests().len(), 5);
+    assert_eq!(records_in(&topic), 0);
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use weir_ingest::{SyntheticUsers, ingest};
+use weir_kafka::{Brokers, Properties, create_topics};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synthetic_users_for_a_seed_reach_the_topic_at_the_asked_rate() {
@@ -80,6 +81,14 @@ async fn for_bounds_a_run_in_time_and_the_topic_holds_what_was_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_starts_a_run_per_interval_until_stopped_continuing_the_sequence() {
     let topic = unique_topic("ingest-every");
+    // The reader subscribes before the first run: the topic must exist by then.
+    create_topics(
+        &Brokers::parse(&kafka()),
+        &Properties::default(),
+        &[(topic.as_str(), 1)],
+    )
+    .await
+    .expect("create topic");
     let stop = Arc::new(Notify::new());
     let reader = {
         let (topic, stop) = (topic.clone(), stop.clone());
@@ -91,25 +100,25 @@ async fn every_starts_a_run_per_interval_until_stopped_continuing_the_sequence()
     };
     let started = Instant::now();
 
-    let summary = ingest(
-        &config(
-            &topic,
-            &[
-                "--synthetic",
-                "--seed",
-                "5",
-                "--every",
-                "1s",
-                "--count",
-                "4",
-                "--batch",
-                "4",
-            ],
-        ),
-        async move { stop.notified().await },
-    )
-    .await
-    .expect("stopping is not an error");
+    let config = config(
+        &topic,
+        &[
+            "--synthetic",
+            "--seed",
+            "5",
+            "--every",
+            "1s",
+            "--count",
+            "4",
+            "--batch",
+            "4",
+        ],
+    );
+    let scheduled = ingest(&config, async move { stop.notified().await });
+    let summary = tokio::time::timeout(DEADLINE, scheduled)
+        .await
+        .expect("stopped once two runs were read back")
+        .expect("stopping is not an error");
 
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -117,7 +126,7 @@ async fn every_starts_a_run_per_interval_until_stopped_continuing_the_sequence()
     );
     assert!(summary.runs >= 2 && summary.failed_runs == 0, "{summary:?}");
     assert!(
-        summary.produced >= 8 && summary.produced % 4 == 0,
+        summary.produced >= 8 && summary.produced.is_multiple_of(4),
         "{summary:?}"
     );
     let two_runs = reader.await.expect("reader");

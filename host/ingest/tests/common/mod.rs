@@ -122,7 +122,7 @@ fn results_body(results: Vec<Value>) -> String {
 /// User `i` as the API serves it, and the event it must become.
 pub fn api_user(i: u32) -> (Value, UserEvent) {
     let id = format!("00000000-0000-4000-8000-{i:012x}");
-    let female = i % 2 == 0;
+    let female = i.is_multiple_of(2);
     let gender = if female { "female" } else { "male" };
     let value = json!({
         "gender": gender,
