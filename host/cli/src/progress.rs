@@ -11,7 +11,7 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 pub async fn on_signals(stop: impl Fn()) {
     let mut count = 0;
     loop {
-        wait_for_signal().await;
+        weir_core::termination_signal().await;
         count += 1;
         if count == 1 {
             tracing::info!(
@@ -24,29 +24,6 @@ pub async fn on_signals(stop: impl Fn()) {
             );
             std::process::exit(130);
         }
-    }
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {},
-                    _ = term.recv() => {},
-                }
-            }
-            _ => std::future::pending::<()>().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -12,7 +12,9 @@ mod traits;
 
 pub use dead_letter::{DeadLetter, DeadLetterHeaders};
 pub use event::{ErrorClass, Event, Failure, Header, Position, Stage};
-pub use pipeline::{Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal};
+pub use pipeline::{
+    Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal, termination_signal,
+};
 pub use traits::{
     Acker, BoxError, DeadLetterSink, EventResult, Sink, Source, Transform, WriteResults,
 };
