@@ -47,6 +47,14 @@ pub enum CassandraError {
         /// The table.
         table: String,
     },
+    /// Reading the table back failed.
+    #[error("cannot read back with `{statement}`: {reason}")]
+    Read {
+        /// The CQL statement.
+        statement: String,
+        /// The driver's explanation.
+        reason: String,
+    },
     /// The INSERT could not be prepared.
     #[error("cannot prepare `{statement}`: {source}")]
     Prepare {

@@ -24,6 +24,7 @@ mod convert;
 mod error;
 mod ident;
 mod metrics;
+mod read;
 mod retry;
 mod row;
 mod schema;
@@ -37,6 +38,7 @@ pub use convert::{ConvertError, cql_type_name, to_cql};
 pub use error::CassandraError;
 pub use ident::{Ident, quote};
 pub use metrics::{LATENCY_BUCKETS_SECONDS, SinkMetrics, SinkMetricsSnapshot};
+pub use read::{count_rows, sample_rows};
 pub use schema::{
     Column, ENRICHER_COLUMNS, ExpectedField, FieldKind, SchemaProblem, TableSchema, check_fields,
     create_schema, enricher_fields, read_table_schema, validate_against_table,

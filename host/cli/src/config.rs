@@ -43,6 +43,10 @@ pub enum SourceConfig {
 }
 
 /// Sink section: `[sink] type = "stdout" | "jsonl" | "null"`.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing the Cassandra settings would buy nothing"
+)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum SinkConfig {
@@ -208,6 +212,14 @@ impl WeirConfig {
             Ok(())
         } else {
             bail!("{}", problems.join("\n"))
+        }
+    }
+
+    /// Makes the source end once drained (`weir run --until-drained`): a Kafka source stops
+    /// at the end offsets its partitions had when assigned; a file source ends anyway.
+    pub fn stop_at_end(&mut self) {
+        if let SourceConfig::Kafka(kafka) = &mut self.source {
+            kafka.stop_at_end = true;
         }
     }
 

@@ -24,9 +24,10 @@ struct Cli {
         env = "WEIR_LOG_FORMAT"
     )]
     log_format: LogFormat,
-    /// Log filter, e.g. `info`, `debug`, `weir_runtime=debug`.
-    #[arg(long, global = true, default_value = "info", env = "WEIR_LOG")]
-    log: String,
+    /// Log filter, e.g. `info`, `debug`, `weir_runtime=debug` [default: info; for `weir demo`,
+    /// which prints its own progress: warn].
+    #[arg(long, global = true, env = "WEIR_LOG")]
+    log: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,14 +48,30 @@ enum Command {
     /// Poll a randomuser.me-style API (or generate users) and produce flat user events to
     /// Kafka, once or on a schedule.
     Ingest(weir_ingest::IngestArgs),
+    /// The whole pipeline on this machine, one command, no Docker: starts Kafka and
+    /// Cassandra on loopback, produces synthetic users, runs Kafka → enricher → Cassandra
+    /// until the topic is drained, shows the result, and stops what it started.
+    #[command(
+        long_about = commands::demo::LONG_ABOUT,
+        after_long_help = commands::demo::EXAMPLES
+    )]
+    Demo(commands::demo::DemoArgs),
     /// Write, test and inspect plugins.
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
+    /// Work with dead-lettered events: replay them through the current chain into the sink.
+    #[command(subcommand)]
+    Dlq(commands::dlq::DlqCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, &cli.log);
+    let log = cli.log.clone().unwrap_or_else(|| match cli.command {
+        // The driver's COUNT(*) warning says nothing a demo user can act on.
+        Command::Demo(_) => "warn,scylla=error".to_owned(),
+        _ => "info".to_owned(),
+    });
+    init_logging(cli.log_format, &log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,6 +87,8 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::Validate(args) => commands::run::validate(args).await,
             Command::Plugin(command) => commands::plugin::execute(command).await,
+            Command::Demo(args) => commands::demo::run(args).await,
+            Command::Dlq(command) => commands::dlq::execute(command).await,
             Command::Ingest(args) => {
                 let summary = weir_ingest::run(args).await?;
                 eprintln!("weir ingest: {summary}");

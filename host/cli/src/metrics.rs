@@ -237,6 +237,24 @@ pub fn render(sources: &Sources) -> String {
             "Failed offset commits.",
             k.commit_failures.load(Relaxed),
         );
+        let lag = k.lag();
+        if !lag.is_empty() {
+            out += "# HELP weir_kafka_consumer_lag Records between the last commit and the end of the partition.\n# TYPE weir_kafka_consumer_lag gauge\n";
+            for (topic, partition, records) in lag {
+                out += &format!(
+                    "weir_kafka_consumer_lag{{topic=\"{}\",partition=\"{partition}\"}} {records}\n",
+                    label(&topic)
+                );
+            }
+        }
     }
     out
+}
+
+/// Escapes a Prometheus label value.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

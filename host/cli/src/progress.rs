@@ -27,8 +27,8 @@ pub async fn on_signals(stop: impl Fn()) {
     }
 }
 
-/// Logs throughput every few seconds.
-pub async fn status_line(stats: Arc<PipelineStats>) {
+/// Logs throughput, consumer lag (Kafka sources) and failures every few seconds.
+pub async fn status_line(stats: Arc<PipelineStats>, kafka: Option<Arc<weir_kafka::SourceStats>>) {
     let started = Instant::now();
     let mut last = 0;
     let mut ticker = tokio::time::interval(STATUS_EVERY);
@@ -43,6 +43,7 @@ pub async fn status_line(stats: Arc<PipelineStats>) {
             written = PipelineStats::get(&stats.events_out),
             dead_lettered = PipelineStats::get(&stats.dead_lettered),
             rate = format!("{rate:.0}/s"),
+            lag = kafka.as_ref().map(|k| k.total_lag()),
             uptime = ?Duration::from_secs(started.elapsed().as_secs()),
             "Progress"
         );

@@ -49,33 +49,7 @@ use anyhow::Context;
 /// what was produced so far is returned). The caller prints the summary.
 pub async fn run(args: IngestArgs) -> anyhow::Result<IngestSummary> {
     let config = args.validate()?;
-    ingest(&config, shutdown_signal())
+    ingest(&config, weir_core::termination_signal())
         .await
         .with_context(|| format!("weir ingest to topic `{}`", config.topic))
-}
-
-/// Completes on the first SIGINT or SIGTERM; never when no handler can be installed.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {},
-                    _ = term.recv() => {},
-                }
-            }
-            _ => std::future::pending::<()>().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }

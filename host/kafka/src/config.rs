@@ -319,6 +319,11 @@ pub struct KafkaSourceConfig {
     /// pauses its partitions (staying in the group) until half of them are taken.
     #[serde(default = "default_max_buffered_events")]
     pub max_buffered_events: usize,
+    /// End the source once every partition assigned to it has reached the end offset it had
+    /// when first assigned ("drain what is there now, then stop"), instead of waiting for
+    /// new records forever. Records produced later are left for the next run.
+    #[serde(default)]
+    pub stop_at_end: bool,
 }
 
 fn default_commit_interval() -> Duration {
@@ -345,6 +350,7 @@ impl KafkaSourceConfig {
             commit_interval: default_commit_interval(),
             revoke_drain_timeout: default_revoke_drain_timeout(),
             max_buffered_events: default_max_buffered_events(),
+            stop_at_end: false,
         }
     }
 
@@ -401,6 +407,9 @@ impl KafkaSourceConfig {
     /// The librdkafka consumer configuration. Never log it: it holds resolved secrets.
     pub(crate) fn client_config(&self) -> Result<ClientConfig, ConfigProblem> {
         let mut config = ClientConfig::new();
+        // Statistics carry the consumer lag per partition for metrics; a property may change
+        // the interval ("0" turns them off).
+        config.set("statistics.interval.ms", "5000");
         self.properties.apply(&mut config)?;
         config
             .set("bootstrap.servers", self.brokers.bootstrap_servers())
@@ -408,7 +417,8 @@ impl KafkaSourceConfig {
             .set("auto.offset.reset", self.auto_offset_reset.as_str())
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "false");
+            // With `stop_at_end`, the end-of-partition reports help decide when to stop.
+            .set("enable.partition.eof", self.stop_at_end.to_string());
         Ok(config)
     }
 }
@@ -490,6 +500,7 @@ mod tests {
         assert_eq!(c.auto_offset_reset, AutoOffsetReset::Earliest);
         assert_eq!(c.commit_interval, Duration::from_secs(1));
         assert_eq!(c.max_buffered_events, 10_000);
+        assert!(!c.stop_at_end, "a source runs until stopped unless asked");
         c.validate().expect("valid");
     }
 

@@ -22,6 +22,11 @@ pub(crate) fn forward(level: RDKafkaLogLevel, facility: &str, message: &str) {
 /// Client-level errors (broker down, authentication failed): librdkafka retries most of
 /// them, so they are warnings; fatal ones also surface through `poll` or delivery results.
 pub(crate) fn client_error(error: &rdkafka::error::KafkaError, reason: &str) {
+    // End-of-partition reports are asked for by `stop_at_end`: news, not trouble.
+    if error.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::PartitionEOF) {
+        tracing::debug!(target: "librdkafka", %error, "{reason}");
+        return;
+    }
     tracing::warn!(target: "librdkafka", %error, "{reason}");
 }
 

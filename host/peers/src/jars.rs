@@ -26,15 +26,27 @@ impl JarSource {
         self.maven_dir.join(kind.name()).join("pom.xml")
     }
 
-    /// The jars of `kind`, resolving them with Maven unless a completed resolution is cached.
-    pub fn classpath(&self, kind: Kind) -> Result<Vec<PathBuf>, Error> {
+    /// The jars of `kind` if a completed resolution is cached (so starting needs neither
+    /// Maven nor the network), `None` otherwise.
+    pub fn cached(&self, kind: Kind) -> Result<Option<Vec<PathBuf>>, Error> {
+        read_classpath(&self.marker(kind)?)
+    }
+
+    /// The cached classpath file of `kind`, named after a hash of its POM.
+    fn marker(&self, kind: Kind) -> Result<PathBuf, Error> {
         let pom = self.pom(kind);
         let pom_text = std::fs::read(&pom).map_err(Error::io("cannot read the POM", &pom))?;
-        let marker = self.cache_dir.join(format!(
+        Ok(self.cache_dir.join(format!(
             "{}-{:016x}.classpath",
             kind.name(),
             fnv1a(&pom_text)
-        ));
+        )))
+    }
+
+    /// The jars of `kind`, resolving them with Maven unless a completed resolution is cached.
+    pub fn classpath(&self, kind: Kind) -> Result<Vec<PathBuf>, Error> {
+        let pom = self.pom(kind);
+        let marker = self.marker(kind)?;
         if let Some(jars) = read_classpath(&marker)? {
             return Ok(jars);
         }

@@ -103,7 +103,9 @@ fn format_storage(
 }
 
 /// Single node, loopback only, internal topics at RF 1 with one partition, no rebalance delay,
-/// few threads, and no topic auto-creation so tests create what they use.
+/// few threads, and no topic auto-creation so tests create what they use. No time-based
+/// retention: tests produce records with fixed past timestamps (so derived ages are
+/// reproducible), and the broker would otherwise delete them mid-test as expired.
 fn server_properties(data: &Path, port: u16, controller_port: u16) -> String {
     format!(
         "\
@@ -132,6 +134,7 @@ background.threads=2
 group.coordinator.threads=1
 num.partitions=1
 auto.create.topics.enable=false
+log.retention.ms=-1
 ",
         data = PathBuf::from(data).display()
     )

@@ -25,6 +25,10 @@ pub enum AnyAcker {
 }
 
 /// The configured sink.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one sink per pipeline, built once and moved once into it"
+)]
 pub enum AnySink {
     /// Lines to stdout or a file.
     Jsonl(JsonlSink),
@@ -59,37 +63,8 @@ pub struct Components {
 /// Opens the source, sink and dead-letter destination of a config. The sink and dead
 /// letters are opened first, so a wrong address fails before a consumer joins its group.
 pub async fn build(config: &WeirConfig) -> Result<Components> {
-    let sink = match &config.sink {
-        SinkConfig::Stdout {} => AnySink::Jsonl(JsonlSink::stdout()),
-        SinkConfig::Jsonl { path } => AnySink::Jsonl(
-            JsonlSink::create(path)
-                .await
-                .context("sink (type = \"jsonl\")")?,
-        ),
-        SinkConfig::Null {} => AnySink::Null(NullSink),
-        SinkConfig::Cassandra(cassandra) => AnySink::Cassandra(
-            weir_cassandra::CassandraSink::connect(cassandra.clone())
-                .await
-                .context("sink (type = \"cassandra\")")?,
-        ),
-    };
-    let dead_letters = match &config.dead_letter {
-        DeadLetterConfig::Jsonl { path } => AnyDeadLetters::Jsonl(
-            JsonlDeadLetters::open(path)
-                .await
-                .context("dead_letter (type = \"jsonl\")")?,
-        ),
-        DeadLetterConfig::Kafka(dlq) => {
-            let brokers = match &config.source {
-                SourceConfig::Kafka(k) => k.brokers.clone(),
-                SourceConfig::File(_) => weir_kafka::Brokers(Vec::new()),
-            };
-            AnyDeadLetters::Kafka(
-                weir_kafka::KafkaDeadLetters::new(dlq, &brokers)
-                    .context("dead_letter (type = \"kafka\")")?,
-            )
-        }
-    };
+    let sink = build_sink(&config.sink).await?;
+    let dead_letters = build_dead_letters(config).await?;
     let source = match &config.source {
         SourceConfig::File(file) => AnySource::File(
             FileSource::open(file)
@@ -115,6 +90,47 @@ pub async fn build(config: &WeirConfig) -> Result<Components> {
         kafka_stats,
         cassandra_metrics,
     })
+}
+
+/// Opens the configured sink.
+pub async fn build_sink(sink: &SinkConfig) -> Result<AnySink> {
+    Ok(match sink {
+        SinkConfig::Stdout {} => AnySink::Jsonl(JsonlSink::stdout()),
+        SinkConfig::Jsonl { path } => AnySink::Jsonl(
+            JsonlSink::create(path)
+                .await
+                .context("sink (type = \"jsonl\")")?,
+        ),
+        SinkConfig::Null {} => AnySink::Null(NullSink),
+        SinkConfig::Cassandra(cassandra) => AnySink::Cassandra(
+            weir_cassandra::CassandraSink::connect(cassandra.clone())
+                .await
+                .context("sink (type = \"cassandra\")")?,
+        ),
+    })
+}
+
+/// Opens the configured dead-letter destination.
+pub async fn build_dead_letters(config: &WeirConfig) -> Result<AnyDeadLetters> {
+    Ok(match &config.dead_letter {
+        DeadLetterConfig::Jsonl { path } => AnyDeadLetters::Jsonl(
+            JsonlDeadLetters::open(path)
+                .await
+                .context("dead_letter (type = \"jsonl\")")?,
+        ),
+        DeadLetterConfig::Kafka(dlq) => AnyDeadLetters::Kafka(
+            weir_kafka::KafkaDeadLetters::new(dlq, &source_brokers(config))
+                .context("dead_letter (type = \"kafka\")")?,
+        ),
+    })
+}
+
+/// The source's brokers, which a Kafka dead-letter topic uses unless it names its own.
+pub fn source_brokers(config: &WeirConfig) -> weir_kafka::Brokers {
+    match &config.source {
+        SourceConfig::Kafka(k) => k.brokers.clone(),
+        SourceConfig::File(_) => weir_kafka::Brokers(Vec::new()),
+    }
 }
 
 impl Source for AnySource {

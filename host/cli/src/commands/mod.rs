@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod components;
+pub mod demo;
+pub mod dlq;
 pub mod plugin;
 pub mod run;
 pub mod scaffold;

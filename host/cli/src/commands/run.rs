@@ -1,7 +1,7 @@
 //! `weir run` and `weir validate`.
 
 use crate::commands::components;
-use crate::config::WeirConfig;
+use crate::config::{SinkConfig, WeirConfig};
 use crate::plugins;
 use crate::progress;
 use anyhow::{Context, Result};
@@ -19,6 +19,10 @@ pub struct RunArgs {
     /// Override a config key, e.g. `--set pipeline.batch_size=64` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Stop once the Kafka source has read every partition up to where it ended when the
+    /// partition was assigned, instead of waiting for new events (`source.stop_at_end`).
+    #[arg(long)]
+    until_drained: bool,
 }
 
 /// Arguments of `weir validate`.
@@ -30,11 +34,19 @@ pub struct ValidateArgs {
     /// Override a config key, e.g. `--set pipeline.batch_size=64` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Sample input events (JSONL): they are run through the chain, and the fields of the
+    /// outputs are checked against the Cassandra table. Without it, a chain ending in the
+    /// built-in enricher is checked with the enricher's output fields.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
 }
 
 /// Runs the pipeline until its input ends or a signal arrives, then prints a summary.
 pub async fn run(args: RunArgs) -> Result<ExitCode> {
-    let config = WeirConfig::load(&args.config, &args.overrides)?;
+    let mut config = WeirConfig::load(&args.config, &args.overrides)?;
+    if args.until_drained {
+        config.stop_at_end();
+    }
     let engine = plugins::engine(config.cache_dir())?;
     let chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
     let parts = components::build(&config).await?;
@@ -45,6 +57,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     };
     let pipeline = Pipeline::new(parts.source, chain, parts.sink, parts.dead_letters, options);
     let stats = pipeline.stats();
+    let kafka_stats = parts.kafka_stats.clone();
     tokio::spawn(crate::metrics::serve(
         config.metrics.clone(),
         crate::metrics::Sources {
@@ -55,7 +68,10 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     ));
     let (stop, shutdown) = ShutdownSignal::new();
     tokio::spawn(progress::on_signals(stop));
-    let status = tokio::spawn(progress::status_line(std::sync::Arc::clone(&stats)));
+    let status = tokio::spawn(progress::status_line(
+        std::sync::Arc::clone(&stats),
+        kafka_stats,
+    ));
 
     let started = Instant::now();
     tracing::info!(config = %args.config.display(), "Pipeline started");
@@ -72,15 +88,180 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads and checks everything `run` would, without reading any event.
+/// Loads and checks everything `run` would, without reading any event; with a reachable
+/// Cassandra sink, also the table's real schema against what the chain writes.
 pub async fn validate(args: ValidateArgs) -> Result<ExitCode> {
     let config = WeirConfig::load(&args.config, &args.overrides)?;
     let engine = plugins::engine(config.cache_dir())?;
-    let chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
+    let mut chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
     for plugin in chain.plugins() {
         let info = plugin.info();
         println!("plugin {} ({}): ok", info.name, info.version);
     }
-    println!("{}: ok", args.config.display());
-    Ok(ExitCode::SUCCESS)
+    let mut ok = true;
+    if let SinkConfig::Cassandra(sink) = &config.sink {
+        let fields = match &args.sample {
+            Some(path) => Some(sample_fields(&mut chain, path)?),
+            None => config
+                .plugins
+                .last()
+                .filter(|p| p.path == "builtin:enricher")
+                .map(|_| weir_cassandra::enricher_fields()),
+        };
+        ok = check_table(sink, fields.as_deref()).await;
+    }
+    if ok {
+        println!("{}: ok", args.config.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{}: problems found (above)", args.config.display());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Reads the sink table's schema and reports what would not fit; `false` on a problem.
+/// An unreachable cluster is reported, not a failure: validation must work offline too.
+async fn check_table(
+    sink: &weir_cassandra::CassandraSinkConfig,
+    fields: Option<&[weir_cassandra::ExpectedField]>,
+) -> bool {
+    let table = format!("{}.{}", sink.keyspace, sink.table);
+    let session = match tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        weir_cassandra::connect_session(sink),
+    )
+    .await
+    {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => {
+            println!(
+                "sink: {} not reachable ({e}); table {table} not checked",
+                sink.nodes.join(",")
+            );
+            return true;
+        }
+        Err(_) => {
+            println!(
+                "sink: {} did not answer within 10s; table {table} not checked",
+                sink.nodes.join(",")
+            );
+            return true;
+        }
+    };
+    let Some(fields) = fields else {
+        let target = match sink.validate("sink") {
+            Ok(target) => target,
+            Err(e) => {
+                println!("sink: {e}");
+                return false;
+            }
+        };
+        return match weir_cassandra::read_table_schema(&session, &target).await {
+            Ok(_) => {
+                println!(
+                    "sink table {table}: exists (pass --sample FILE to check the fields the chain writes)"
+                );
+                true
+            }
+            Err(e) => table_missing(sink, &table, &e),
+        };
+    };
+    match weir_cassandra::validate_against_table(&session, sink, fields).await {
+        Ok(problems) if problems.is_empty() => {
+            println!("sink table {table}: ok ({} fields checked)", fields.len());
+            true
+        }
+        Ok(problems) => {
+            for problem in problems {
+                println!(
+                    "sink table {table}, column `{}`: {}",
+                    problem.column, problem.message
+                );
+            }
+            false
+        }
+        Err(e) => table_missing(sink, &table, &e),
+    }
+}
+
+/// A missing keyspace or table is fine when `create_schema` will create it.
+fn table_missing(
+    sink: &weir_cassandra::CassandraSinkConfig,
+    table: &str,
+    error: &weir_cassandra::CassandraError,
+) -> bool {
+    let missing = matches!(
+        error,
+        weir_cassandra::CassandraError::NoKeyspace(_)
+            | weir_cassandra::CassandraError::NoTable { .. }
+    );
+    if missing && sink.create_schema {
+        println!("sink table {table}: does not exist yet; `create_schema = true` creates it");
+        true
+    } else if missing {
+        println!("sink table {table}: {error}; create it, or set sink.create_schema = true");
+        false
+    } else {
+        println!("sink table {table}: cannot read its schema: {error}");
+        false
+    }
+}
+
+/// Runs the sample events through the chain and collects the top-level fields of every
+/// output, with their JSON shape (the first one seen per field).
+fn sample_fields(
+    chain: &mut weir_runtime::PluginChain,
+    path: &std::path::Path,
+) -> Result<Vec<weir_cassandra::ExpectedField>> {
+    use weir_cassandra::{ExpectedField, FieldKind};
+    use weir_core::Transform;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--sample {}: cannot read it", path.display()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let events: Vec<weir_core::Event> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| weir_core::Event {
+            key: None,
+            value: bytes::Bytes::copy_from_slice(line.as_bytes()),
+            headers: Vec::new(),
+            timestamp_ms: now,
+            position: weir_core::Position {
+                topic: "sample".into(),
+                partition: 0,
+                offset: i as i64,
+            },
+        })
+        .collect();
+    let mut fields: Vec<ExpectedField> = Vec::new();
+    let results = tokio::task::block_in_place(|| chain.transform(&events));
+    for output in results.into_iter().flatten().flatten() {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&output.value) else {
+            continue;
+        };
+        for (name, value) in map {
+            if fields.iter().any(|f| f.name == name) {
+                continue;
+            }
+            let kind = match value {
+                serde_json::Value::String(_) | serde_json::Value::Null => FieldKind::String,
+                serde_json::Value::Number(n) if n.is_f64() => FieldKind::Float,
+                serde_json::Value::Number(_) => FieldKind::Integer,
+                serde_json::Value::Bool(_) => FieldKind::Bool,
+                serde_json::Value::Array(_) => FieldKind::Array,
+                serde_json::Value::Object(_) => FieldKind::Object,
+            };
+            fields.push(ExpectedField { name, kind });
+        }
+    }
+    if fields.is_empty() {
+        anyhow::bail!(
+            "--sample {}: no event came out of the chain as a JSON object, so there is nothing to check",
+            path.display()
+        );
+    }
+    Ok(fields)
 }

@@ -6,11 +6,13 @@
 //! its own keeps the member alive and rebalances prompt however slow the sink is; when the
 //! buffer is full the partitions are paused, so memory stays bounded while polling goes on.
 
+mod end;
 mod poll;
 
-use crate::config::KafkaSourceConfig;
+use crate::config::{AutoOffsetReset, KafkaSourceConfig};
 use crate::error::KafkaError;
 use crate::watermarks::{PartitionWatermarks, TopicPartition};
+use end::EndOffsets;
 use poll::{WeirContext, poll_loop};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use std::collections::VecDeque;
@@ -46,6 +48,9 @@ pub struct SourceStats {
     pub draining_partitions: AtomicU64,
     /// Acknowledgements ignored because their partition is no longer owned.
     pub ignored_acks: AtomicU64,
+    /// Consumer lag per assigned partition (`topic`, `partition`, records between the last
+    /// commit and the partition's end), from librdkafka's periodic statistics.
+    pub consumer_lag: Mutex<Vec<(String, i32, i64)>>,
 }
 
 impl SourceStats {
@@ -56,6 +61,35 @@ impl SourceStats {
 
     fn bump(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The latest consumer lag per partition, sorted by topic and partition.
+    pub fn lag(&self) -> Vec<(String, i32, i64)> {
+        lock(&self.consumer_lag).clone()
+    }
+
+    /// Records behind the end, summed over this member's partitions (0 before the first
+    /// statistics report).
+    pub fn total_lag(&self) -> i64 {
+        lock(&self.consumer_lag).iter().map(|(_, _, lag)| lag).sum()
+    }
+
+    /// Takes a statistics report: keeps the lag of the partitions this member consumes.
+    fn record_lag(&self, statistics: &rdkafka::Statistics) {
+        let mut lag: Vec<(String, i32, i64)> = statistics
+            .topics
+            .iter()
+            .flat_map(|(topic, t)| {
+                t.partitions
+                    .values()
+                    // Partition -1 is librdkafka's internal placeholder; a negative lag is
+                    // "not known yet".
+                    .filter(|p| p.partition >= 0 && p.desired && p.consumer_lag >= 0)
+                    .map(move |p| (topic.clone(), p.partition, p.consumer_lag))
+            })
+            .collect();
+        lag.sort();
+        *lock(&self.consumer_lag) = lag;
     }
 }
 
@@ -78,6 +112,14 @@ struct Shared {
     stop: AtomicBool,
     /// The poll thread has ended.
     finished: AtomicBool,
+    /// With `stop_at_end`: each assigned partition's end offset and whether it was reached.
+    /// Only the poll thread locks it, never while holding another lock.
+    ends: Option<Mutex<EndOffsets>>,
+    /// With `stop_at_end`: every assigned partition reached its end, and every record before
+    /// those ends is in the buffer; set after the last push.
+    at_end: AtomicBool,
+    /// Where the group starts in a partition without a committed offset.
+    auto_offset_reset: AutoOffsetReset,
     failure: Mutex<Option<String>>,
     thread: Mutex<Option<JoinHandle<Result<(), KafkaError>>>>,
     stats: Arc<SourceStats>,
@@ -95,6 +137,14 @@ impl Shared {
     /// Hands a record to the pipeline, recording its offset for the watermark.
     fn push(&self, event: Event) {
         let tp = TopicPartition::new(Arc::clone(&event.position.topic), event.position.partition);
+        let offset = event.position.offset;
+        if let Some(ends) = &self.ends
+            && !lock(ends).admits(&tp, offset)
+        {
+            // Past the end taken at assignment (or the source is done): never handed out, so
+            // never committed; the next run reads it.
+            return;
+        }
         let mut watermarks = lock(&self.watermarks);
         if !watermarks.hand_out(&tp, event.position.offset) {
             // Not owned any more (revoked while in librdkafka's queue) or a repeat: the
@@ -110,7 +160,26 @@ impl Shared {
         self.stats.buffered.store(len, Ordering::Relaxed);
         self.stats.peak_buffered.fetch_max(len, Ordering::Relaxed);
         SourceStats::bump(&self.stats.received, 1);
+        if let Some(ends) = &self.ends {
+            lock(ends).handed_out(&tp, offset);
+        }
+        self.check_end();
         self.readable.notify_one();
+    }
+
+    /// With `stop_at_end`, marks the source done once every assigned partition is at its
+    /// end. Called after every push, assignment and end-of-partition report.
+    fn check_end(&self) {
+        let Some(ends) = &self.ends else { return };
+        let mut ends = lock(ends);
+        if ends.done() && !self.at_end.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                partitions = ends.assigned(),
+                "Every assigned partition reached the end offset it had when assigned; the source ends"
+            );
+            drop(ends);
+            self.readable.notify_one();
+        }
     }
 
     /// Takes up to `max` buffered records, in arrival order (so in order per partition).
@@ -150,6 +219,11 @@ impl KafkaSource {
             acker_created: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            ends: config
+                .stop_at_end
+                .then(|| Mutex::new(EndOffsets::default())),
+            at_end: AtomicBool::new(false),
+            auto_offset_reset: config.auto_offset_reset,
             failure: Mutex::new(None),
             thread: Mutex::new(None),
             stats: Arc::default(),
@@ -210,9 +284,14 @@ impl Source for KafkaSource {
         loop {
             // Registered before looking, so a push between the look and the wait is not lost.
             let readable = self.shared.readable.notified();
+            // Read before taking: every record before the ends was pushed before `at_end`.
+            let at_end = self.shared.at_end.load(Ordering::Acquire);
             let batch = self.shared.take(max.max(1));
             if !batch.is_empty() {
                 return Ok(Some(batch));
+            }
+            if at_end {
+                return Ok(None);
             }
             if self.shared.finished.load(Ordering::Acquire) {
                 return match lock(&self.shared.failure).clone() {

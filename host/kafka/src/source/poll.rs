@@ -2,6 +2,7 @@
 //! conversion of records to events, and every commit.
 
 use super::{Shared, SourceStats, lock};
+use crate::config::AutoOffsetReset;
 use crate::error::KafkaError;
 use crate::watermarks::TopicPartition;
 use bytes::Bytes;
@@ -17,8 +18,53 @@ use weir_core::{Event, Header, Position};
 
 /// How long one `poll` waits; bounds the latency of pausing, resuming and stopping.
 const POLL_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long `stop_at_end` waits for a partition's watermarks and committed offset.
+const OFFSETS_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Shared {
+    /// With `stop_at_end`: takes each newly assigned partition's end offset (its high
+    /// watermark now) and the offset the group starts from in it. If they cannot be read the
+    /// source fails: it could otherwise never tell that it is done.
+    fn record_ends(&self, consumer: &BaseConsumer<WeirContext>, tpl: &TopicPartitionList) {
+        let Some(ends) = &self.ends else { return };
+        let fail = |what: String, e: rdkafka::error::KafkaError| {
+            self.fail(format!(
+                "stop_at_end: cannot read {what} ({e}); without it the source cannot tell when it is done"
+            ));
+            self.stop.store(true, Ordering::Release);
+        };
+        let committed = match consumer.committed_offsets(tpl.clone(), OFFSETS_TIMEOUT) {
+            Ok(committed) => committed,
+            Err(e) => return fail("the committed offsets of the assigned partitions".into(), e),
+        };
+        for e in tpl.elements() {
+            let (low, high) =
+                match consumer.fetch_watermarks(e.topic(), e.partition(), OFFSETS_TIMEOUT) {
+                    Ok(watermarks) => watermarks,
+                    Err(err) => {
+                        return fail(
+                            format!("the end offset of {}[{}]", e.topic(), e.partition()),
+                            err,
+                        );
+                    }
+                };
+            // A committed offset below the low watermark was deleted: the reset policy applies.
+            let start = committed
+                .find_partition(e.topic(), e.partition())
+                .and_then(|c| match c.offset() {
+                    Offset::Offset(o) if o >= low => Some(o),
+                    _ => None,
+                })
+                .unwrap_or(match self.auto_offset_reset {
+                    AutoOffsetReset::Earliest => low,
+                    AutoOffsetReset::Latest => high,
+                });
+            tracing::debug!(partition = %TopicPartition::new(e.topic(), e.partition()), start, end = high, "End offset taken");
+            lock(ends).assign(TopicPartition::new(e.topic(), e.partition()), high, start);
+        }
+        self.check_end();
+    }
+
     /// Revocation, before librdkafka hands the partitions to another member: takes back
     /// their buffered records, gives the pipeline up to `revoke_drain_timeout` to finish the
     /// ones it holds, then commits what is done, synchronously, and forgets the partitions.
@@ -76,6 +122,12 @@ impl Shared {
             .filter_map(|tp| watermarks.revoke(tp).map(|o| (tp.clone(), o)))
             .collect();
         drop(watermarks);
+        if let Some(ends) = &self.ends {
+            let mut ends = lock(ends);
+            revoked.iter().for_each(|tp| ends.revoke(tp));
+            drop(ends);
+            self.check_end();
+        }
         SourceStats::bump(&self.stats.partitions_revoked, revoked.len() as u64);
         tracing::info!(partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(), "Partitions revoked");
         if let Err(e) = commit(consumer, &offsets) {
@@ -100,6 +152,10 @@ impl ClientContext for WeirContext {
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         crate::logging::client_error(&error, reason);
     }
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.shared.stats.record_lag(&statistics);
+    }
 }
 
 impl ConsumerContext for WeirContext {
@@ -110,8 +166,10 @@ impl ConsumerContext for WeirContext {
                 for e in tpl.elements() {
                     watermarks.assign(TopicPartition::new(e.topic(), e.partition()));
                 }
+                drop(watermarks);
                 SourceStats::bump(&self.shared.stats.partitions_assigned, tpl.count() as u64);
                 tracing::info!(partitions = tpl.count(), "Partitions assigned");
+                self.shared.record_ends(consumer, tpl);
             }
             Rebalance::Revoke(tpl) => self.shared.revoke(consumer, tpl),
             Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance failed"),
@@ -281,6 +339,12 @@ pub(super) fn poll_loop(
         }
         match consumer.poll(POLL_TIMEOUT) {
             Some(Ok(message)) => shared.push(to_event(&message, &mut topics)),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(partition))) => {
+                if let Some(ends) = &shared.ends {
+                    lock(ends).partition_eof(partition);
+                }
+                shared.check_end();
+            }
             Some(Err(e)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) => {
                 let reason = e.to_string();
                 shared.fail(reason.clone());

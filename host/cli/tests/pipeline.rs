@@ -1,0 +1,351 @@
+//! `weir run` end to end: the real Kafka in, the enricher, the real Cassandra out.
+
+mod e2e;
+
+use e2e::{Setup, expected, same_instant, users};
+use std::collections::BTreeSet;
+use weir_core::DeadLetterHeaders;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_becomes_exactly_one_row_equal_to_the_enricher_output() {
+    let setup = Setup::new("rows", 3).await;
+    let users = users(600);
+    setup.produce(&users).await;
+    let config = setup.config(&setup.cassandra, "");
+    let port = e2e::free_port();
+    let address = format!("metrics.address=127.0.0.1:{port}");
+    let args = ["--set", "metrics.enabled=true", "--set", &address];
+    let weir = setup.start_with(&config, "weir.log", &args);
+    setup.wait_for_rows(600).await;
+
+    // Once everything is written and committed, every partition reports a lag of 0.
+    let caught_up =
+        weir_test_support::wait_until(e2e::DEADLINE, "lag 0 on 3 partitions", || async {
+            let metrics = e2e::scrape(port).await;
+            let lags: Vec<&str> = metrics
+                .lines()
+                .filter(|l| l.starts_with("weir_kafka_consumer_lag{"))
+                .collect();
+            lags.len() == 3 && lags.iter().all(|l| l.ends_with(" 0"))
+        })
+        .await;
+    assert!(caught_up.is_ok(), "{}", e2e::scrape(port).await);
+    let log = weir.stop();
+    assert!(log.contains("600 events in, 600 out, 0 failed"), "{log}");
+
+    let rows = setup.rows().await;
+    assert_eq!(rows.len(), 600);
+    for user in &users {
+        let want = expected(user);
+        let id = want["id"].as_str().expect("id");
+        let row = &rows[id];
+        for (field, value) in want.as_object().expect("object") {
+            if field == "dob" || field == "registered_date" {
+                assert!(
+                    same_instant(&row[field], value),
+                    "{id}.{field}: {} vs {value}",
+                    row[field]
+                );
+            } else {
+                assert_eq!(&row[field], value, "{id}.{field}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_events_are_dead_lettered_with_their_reason_and_every_other_event_is_a_row() {
+    let setup = Setup::new("poison", 2).await;
+    let mut values = users(200);
+    let poison = [
+        "this is not json".to_owned(),
+        // Enriches fine, but the table's primary key is missing.
+        values[0].replace(r#""id":"#, r#""user_id":"#),
+        // The enricher refuses an unparsable date and names the field.
+        values[1].replace(r#""dob":"#, r#""dob":"yesterday","old_dob":"#),
+        // A value that cannot be converted to its column type (text column, object value).
+        values[2].replace(r#""post_code":"#, r#""post_code":{"x":1},"old_post_code":"#),
+    ];
+    // The poison events replace three good ones and add one.
+    values.truncate(197);
+    values.splice(0..3, []);
+    let good = values.len();
+    let mut all = values.clone();
+    for (i, p) in poison.iter().enumerate() {
+        all.insert(i * 40, p.clone());
+    }
+    setup.produce(&all).await;
+    let config = setup.config(&setup.cassandra, "");
+    let weir = setup.start(&config, "weir.log");
+    let letters = setup.dead_letters(poison.len()).await;
+    setup.wait_for_rows(good as i64).await;
+    let log = weir.stop();
+    assert!(
+        log.contains(&format!("{} events in, {good} out, 4 failed", all.len())),
+        "{log}"
+    );
+
+    let header = |e: &weir_core::Event, name: &str| {
+        e.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+            .unwrap_or_default()
+    };
+    let by_value: std::collections::HashMap<String, &weir_core::Event> = letters
+        .iter()
+        .map(|e| (String::from_utf8_lossy(&e.value).into_owned(), e))
+        .collect();
+    let expectations = [
+        (&poison[0], "invalid-input", "plugin:enricher@", ""),
+        (&poison[1], "sink-rejected", "sink", "id"),
+        (&poison[2], "invalid-field", "plugin:enricher@", "dob"),
+        (&poison[3], "sink-rejected", "sink", "post_code"),
+    ];
+    for (value, class, stage, field) in expectations {
+        let letter = by_value
+            .get(value.as_str())
+            .unwrap_or_else(|| panic!("not dead-lettered: {value}"));
+        assert_eq!(header(letter, DeadLetterHeaders::CLASS), class, "{value}");
+        assert!(
+            header(letter, DeadLetterHeaders::STAGE).starts_with(stage),
+            "{value}"
+        );
+        assert_eq!(header(letter, DeadLetterHeaders::FIELD), field, "{value}");
+        assert_eq!(header(letter, DeadLetterHeaders::TOPIC), setup.topic);
+        assert!(!header(letter, DeadLetterHeaders::MESSAGE).is_empty());
+        assert!(
+            header(letter, DeadLetterHeaders::OFFSET)
+                .parse::<i64>()
+                .is_ok()
+        );
+        assert!(
+            header(letter, "trace").starts_with('t'),
+            "original headers are kept"
+        );
+        assert!(letter.key.is_some(), "the original key is kept");
+    }
+    let rows = setup.rows().await;
+    assert_eq!(rows.len(), good);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_kill_9_mid_stream_a_restart_writes_every_event() {
+    let setup = Setup::new("kill9", 3).await;
+    let users = users(3000);
+    setup.produce(&users).await;
+    let config = setup.config(&setup.cassandra, "");
+    let first = setup.start(&config, "first.log");
+    setup.wait_for_rows(300).await;
+    first.kill9();
+    let second = setup.start(&config, "second.log");
+    setup.wait_for_rows(3000).await;
+    second.stop();
+    let rows = setup.rows().await;
+    let ids: BTreeSet<&String> = rows.keys().collect();
+    assert_eq!(ids.len(), 3000, "every id is in the table exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_in_one_group_share_the_partitions_and_one_takes_over_when_the_other_leaves()
+{
+    let setup = Setup::new("group", 4).await;
+    let batch = users(4000);
+    let config = setup.config(&setup.cassandra, "");
+    let a = setup.start(&config, "a.log");
+    let b = setup.start(&config, "b.log");
+    setup.produce(&batch[..2000]).await;
+    setup.wait_for_rows(2000).await;
+    let b_log = b.stop();
+    let b_in = events_in(&b_log);
+    assert!(b_in > 0, "the second process got partitions: {b_log}");
+    setup.produce(&batch[2000..]).await;
+    setup.wait_for_rows(4000).await;
+    let a_log = a.stop();
+    let a_in = events_in(&a_log);
+    assert!(a_in > 0 && a_in + b_in >= 4000, "a={a_in} b={b_in}");
+    assert!(a_in >= 2000, "the remaining process took over: a={a_in}");
+}
+
+fn events_in(log: &str) -> u64 {
+    log.lines()
+        .find_map(|l| l.strip_prefix("weir: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sink_outage_is_waited_out_and_every_event_is_written_once_it_recovers() {
+    use weir_test_support::{CqlError, CqlFault, FaultProxy};
+    let setup = Setup::new("outage", 2).await;
+    let upstream = setup.cassandra.parse().expect("cassandra address");
+    let proxy = FaultProxy::start_cql(upstream).await.expect("proxy");
+    let config = setup.config(&proxy.addr().to_string(), "");
+    let weir = setup.start(&config, "weir.log");
+    let users = users(1500);
+    setup.produce(&users[..500]).await;
+    setup.wait_for_rows(500).await;
+
+    // Cassandra becomes unreachable while events keep arriving.
+    proxy.refuse_new(true);
+    proxy.drop_open();
+    setup.produce(&users[500..1000]).await;
+    // The outage lasts a few seconds: weir must neither write nor dead-letter meanwhile.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(!weir.log().contains("failed (dead-lettered)"));
+    proxy.refuse_new(false);
+    setup.wait_for_rows(1000).await;
+
+    // Then it answers writes with Overloaded and WriteTimeout for a while.
+    proxy.inject(Some(CqlFault::Next {
+        count: 20,
+        error: CqlError::Overloaded,
+    }));
+    setup.produce(&users[1000..1250]).await;
+    setup.wait_for_rows(1250).await;
+    proxy.inject(Some(CqlFault::Next {
+        count: 20,
+        error: CqlError::WriteTimeout,
+    }));
+    setup.produce(&users[1250..]).await;
+    setup.wait_for_rows(1500).await;
+    assert!(
+        proxy.injected() >= 40,
+        "faults were injected: {}",
+        proxy.injected()
+    );
+    let log = weir.stop();
+    assert!(log.contains("1500 events in, 1500 out, 0 failed"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dlq_replay_writes_the_dead_lettered_events_once_the_chain_is_fixed() {
+    let setup = Setup::new("replay", 2).await;
+    let mut values = users(120);
+    let mut trapped = Vec::new();
+    for (i, value) in values.iter_mut().enumerate().filter(|(i, _)| i % 10 == 0) {
+        *value = value.replacen('{', r#"{"trap":true,"#, 1);
+        trapped.push(i);
+    }
+    setup.produce(&values).await;
+
+    // A buggy plugin after the enricher traps on every tenth event.
+    let buggy = setup.config_named(
+        "buggy.toml",
+        &setup.cassandra,
+        &format!(
+            "[[plugins]]\nname = \"buggy\"\npath = \"{}\"\n",
+            weir_builtin::TRAP_ON_MARKER_WASM
+        ),
+    );
+    let buggy = buggy.to_str().expect("utf-8 path");
+    let (ok, _, log) = setup.weir(&["run", "--config", buggy, "--until-drained"]);
+    assert!(ok, "{log}");
+    assert!(log.contains("120 events in, 108 out, 12 failed"), "{log}");
+    let session = setup.session().await;
+    assert_eq!(setup.row_count(&session).await, 108);
+
+    // With the buggy plugin removed, a dry run shows what would be written, and writes nothing.
+    let fixed = setup.config_named("fixed.toml", &setup.cassandra, "");
+    let fixed = fixed.to_str().expect("utf-8 path");
+    let replay = [
+        "dlq",
+        "replay",
+        "--config",
+        fixed,
+        "--stage",
+        "plugin:buggy",
+    ];
+    let (ok, out, log) = setup.weir(&[&replay[..], &["--dry-run"]].concat());
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("12 dead letters read") && log.contains("12 matched, 12 printed"),
+        "{log}"
+    );
+    assert_eq!(out.lines().count(), 12, "{out}");
+    assert_eq!(
+        setup.row_count(&session).await,
+        108,
+        "a dry run writes nothing"
+    );
+
+    // A filter that matches nothing replays nothing.
+    let (ok, _, log) = setup.weir(&[&replay[..], &["--class", "sink-rejected"]].concat());
+    assert!(ok && log.contains("0 matched"), "{log}");
+
+    // The real replay writes the twelve, derived from the original record timestamp.
+    let (ok, _, log) = setup.weir(&replay);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("12 matched, 12 written, 0 failed again"),
+        "{log}"
+    );
+    let rows = setup.rows().await;
+    assert_eq!(rows.len(), 120);
+    for i in trapped {
+        let want = expected(&values[i]);
+        let row = &rows[want["id"].as_str().expect("id")];
+        for field in ["full_name", "email_domain", "age", "age_group"] {
+            assert_eq!(row[field], want[field], "{field} of replayed event {i}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_checks_the_live_table_schema_and_names_each_column_that_would_not_fit() {
+    let setup = Setup::new("validate", 1).await;
+    let config = setup.config(&setup.cassandra, "");
+    let config = config.to_str().expect("utf-8 path");
+
+    // No keyspace yet: fine, because create_schema = true creates it.
+    let (ok, out, log) = setup.weir(&["validate", "--config", config]);
+    assert!(ok, "{out}{log}");
+    assert!(out.contains("create_schema = true"), "{out}");
+
+    // A table that does not fit: a primary key the enricher never writes, and `age` as a
+    // boolean column.
+    let session = setup.session().await;
+    for statement in [
+        format!(
+            "CREATE KEYSPACE \"{}\" WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}",
+            setup.keyspace
+        ),
+        format!(
+            "CREATE TABLE \"{}\".users (user_id uuid PRIMARY KEY, age boolean, email text)",
+            setup.keyspace
+        ),
+    ] {
+        session.query_unpaged(statement, ()).await.expect("schema");
+    }
+    let (ok, out, _) = setup.weir(&["validate", "--config", config]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("column `user_id`"), "{out}");
+    assert!(
+        out.contains("column `age`") && out.contains("boolean"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("column `email`"),
+        "a fitting column is not a problem: {out}"
+    );
+
+    // A chain whose output is given by sample events is checked with the sample's fields.
+    let sample = setup.dir.path().join("sample.jsonl");
+    std::fs::write(
+        &sample,
+        "{\"user_id\":\"6f1c3b8e-0f5e-4a57-9d43-5f0d3c2f1a11\",\"email\":\"a@b.c\"}\n",
+    )
+    .expect("sample");
+    let plain = setup.config_named("plain.toml", &setup.cassandra, "");
+    let plain_text = std::fs::read_to_string(&plain).expect("config").replace(
+        "path = \"builtin:enricher\"",
+        "path = \"builtin:filter\"\nconfig = { field = \"email\", op = \"exists\" }",
+    );
+    std::fs::write(&plain, plain_text).expect("config");
+    let sample = sample.to_str().expect("utf-8 path");
+    let plain = plain.to_str().expect("utf-8 path");
+    let (ok, out, log) = setup.weir(&["validate", "--config", plain, "--sample", sample]);
+    assert!(ok, "{out}{log}");
+    assert!(out.contains("ok (2 fields checked)"), "{out}");
+}
