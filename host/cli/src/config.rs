@@ -117,7 +117,7 @@ impl Default for PipelineConfig {
 }
 
 /// `[runtime]`: the plugin engine.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
     /// Where compiled plugins are cached (default: `$XDG_CACHE_HOME/weir` or
@@ -127,6 +127,22 @@ pub struct RuntimeConfig {
     /// Set to false to compile plugins on every start.
     #[serde(default = "yes")]
     pub cache: bool,
+    /// Reload plugins whose file changes (checked every 2 s) or on SIGHUP: the new version
+    /// is loaded and initialised, then swapped in between two batches; a version that fails
+    /// to load keeps the old one running.
+    #[serde(default = "yes")]
+    pub hot_reload: bool,
+}
+
+// Written out because a missing `[runtime]` table must mean the same as an empty one.
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            cache: true,
+            hot_reload: true,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -299,6 +315,9 @@ mod tests {
         assert_eq!(config.pipeline.batch_size, 512);
         assert_eq!(config.plugins[0].display_name(), "enricher");
         assert!(matches!(config.dead_letter, DeadLetterConfig::Jsonl { .. }));
+        // Without a `[runtime]` table: the compiled cache and hot reload are on.
+        assert!(config.runtime.cache && config.runtime.hot_reload);
+        assert!(config.cache_dir().is_some());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod config;
 mod metrics;
 mod plugins;
 mod progress;
+mod reload;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -349,3 +349,78 @@ async fn validate_checks_the_live_table_schema_and_names_each_column_that_would_
     assert!(ok, "{out}{log}");
     assert!(out.contains("ok (2 fields checked)"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_plugin_file_is_swapped_in_and_a_broken_one_is_refused_while_the_old_keeps_running()
+ {
+    let setup = Setup::new("reload", 1).await;
+    let plugin = setup.dir.path().join("plugin.wasm");
+    // Deploy the way operators do: write next to it, then rename over it.
+    let deploy = |bytes: &[u8]| {
+        let next = setup.dir.path().join("plugin.wasm.next");
+        std::fs::write(&next, bytes).expect("write plugin");
+        std::fs::rename(&next, &plugin).expect("rename plugin");
+    };
+    deploy(&std::fs::read(weir_builtin::ENRICHER_WASM).expect("enricher"));
+    let config = setup.config(&setup.cassandra, "");
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "path = \"builtin:enricher\"",
+        &format!("path = \"{}\"", plugin.display()),
+    );
+    std::fs::write(&config, text).expect("config");
+    let weir = setup.start(&config, "weir.log");
+    let users = users(150);
+    setup.produce(&users[..50]).await;
+    setup.wait_for_rows(50).await;
+
+    // Version 2: passes events through unchanged (no derived columns), traps on a marker.
+    deploy(&std::fs::read(weir_builtin::TRAP_ON_MARKER_WASM).expect("trap plugin"));
+    let reloaded = weir_test_support::wait_until(e2e::DEADLINE, "reload logged", || async {
+        weir.log().contains("Plugin reloaded")
+    })
+    .await;
+    assert!(reloaded.is_ok(), "{}", weir.log());
+    setup.produce(&users[50..100]).await;
+    setup.wait_for_rows(100).await;
+
+    // Version 3 is not a component: refused, and version 2 keeps running.
+    deploy(b"this is not WebAssembly");
+    let refused = weir_test_support::wait_until(e2e::DEADLINE, "refusal logged", || async {
+        weir.log().contains("Plugin reload refused")
+    })
+    .await;
+    assert!(refused.is_ok(), "{}", weir.log());
+    let mut last = users[100..150].to_vec();
+    last[0] = last[0].replacen('{', r#"{"trap":true,"#, 1);
+    setup.produce(&last).await;
+    setup.wait_for_rows(149).await;
+    let letters = setup.dead_letters(1).await;
+    let log = weir.stop();
+
+    let rows = setup.rows().await;
+    let enriched = |i: usize| {
+        let id = expected(&users[i])["id"].as_str().expect("id").to_owned();
+        let row = rows
+            .get(&id)
+            .unwrap_or_else(|| panic!("no row {i} ({id}) of {}", rows.len()));
+        !row["age"].is_null()
+    };
+    assert!((0..50).all(enriched), "version 1 enriched the first events");
+    assert!(
+        !(50..150).filter(|&i| i != 100).any(enriched),
+        "version 2 handled the rest"
+    );
+    // The dead letter names the version that handled it: the one the reload logged.
+    let stage = letters[0]
+        .headers
+        .iter()
+        .find(|h| h.name == weir_core::DeadLetterHeaders::STAGE)
+        .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+        .expect("stage header");
+    let version = stage.strip_prefix("plugin:plugin@").expect("plugin stage");
+    let reload_line = log
+        .lines()
+        .find(|l| l.contains("Plugin reloaded"))
+        .expect("reload line");
+    assert!(reload_line.contains(version), "{stage} vs {reload_line}");
+}

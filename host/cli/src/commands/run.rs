@@ -50,6 +50,16 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let engine = plugins::engine(config.cache_dir())?;
     let chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
     let parts = components::build(&config).await?;
+    let running = crate::reload::versions(&chain);
+    let (chain, updates) = crate::reload::ReloadableChain::new(chain);
+    if config.runtime.hot_reload {
+        tokio::spawn(crate::reload::watch(
+            engine,
+            config.plugins.clone(),
+            running,
+            updates,
+        ));
+    }
 
     let options = PipelineOptions {
         batch_size: config.pipeline.batch_size,
