@@ -3,8 +3,9 @@
 //! the shared test pair), and on already running servers (the shared test pair).
 
 use serde_json::Value;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
@@ -21,8 +22,13 @@ struct Run {
 /// it to exit within the deadline; on the deadline it is killed and whatever it recorded in
 /// `peers_dir` is stopped by its recorded pids.
 async fn demo(args: &[&str], dir: &Path, peers_dir: &Path) -> Run {
+    let child = spawn_demo(args, dir, peers_dir);
+    wait_for_exit(child, dir, peers_dir).await
+}
+
+fn spawn_demo(args: &[&str], dir: &Path, peers_dir: &Path) -> Child {
     let (out, err) = (dir.join("stdout"), dir.join("stderr"));
-    let mut child = Command::new(WEIR)
+    Command::new(WEIR)
         .arg("demo")
         .args(args)
         .current_dir(dir)
@@ -35,7 +41,11 @@ async fn demo(args: &[&str], dir: &Path, peers_dir: &Path) -> Run {
         .stdout(std::fs::File::create(&out).expect("stdout file"))
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
-        .expect("weir runs");
+        .expect("weir runs")
+}
+
+async fn wait_for_exit(mut child: Child, dir: &Path, peers_dir: &Path) -> Run {
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
     let mut status = None;
     let exited = weir_test_support::wait_until(DEADLINE, "weir demo exits", || {
         status = child.try_wait().expect("wait on weir");
@@ -221,4 +231,53 @@ async fn demo_without_a_jdk_17_says_how_to_install_one_before_starting_anything(
         run.stderr
     );
     assert!(!run.stderr.contains("starting Apache Kafka"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_the_servers_start_stops_every_jvm_the_demo_spawned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let peers_dir = dir.path().join("peers");
+    let child = spawn_demo(&["--users", "10"], dir.path(), &peers_dir);
+    let pid_files = [peers_dir.join("kafka/pid"), peers_dir.join("cassandra/pid")];
+    weir_test_support::wait_until(DEADLINE, "both JVMs are spawned", || {
+        std::future::ready(pid_files.iter().all(|f| f.exists()))
+    })
+    .await
+    .expect("the demo spawns Kafka and Cassandra");
+    let pids: Vec<i32> = pid_files
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .expect("pid file")
+                .trim()
+                .parse()
+                .expect("a pid")
+        })
+        .collect();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+
+    let run = wait_for_exit(child, dir.path(), &peers_dir).await;
+
+    assert_eq!(
+        run.status.code(),
+        Some(130),
+        "{:?}\n{}",
+        run.status.signal(),
+        run.stderr
+    );
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    assert!(
+        !runs(pids[0], "kafka.Kafka"),
+        "Kafka (pid {}) was stopped",
+        pids[0]
+    );
+    assert!(
+        !runs(pids[1], "CassandraDaemon"),
+        "Cassandra (pid {}) was stopped",
+        pids[1]
+    );
 }

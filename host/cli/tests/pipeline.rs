@@ -424,3 +424,90 @@ async fn a_changed_plugin_file_is_swapped_in_and_a_broken_one_is_refused_while_t
         .expect("reload line");
     assert!(reload_line.contains(version), "{stage} vs {reload_line}");
 }
+
+/// A hostile input's fate: dead-lettered with this class and field, or `None`: delivered.
+type Expected = Option<(&'static str, &'static str)>;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_is_delivered() {
+    let setup = Setup::new("hostile", 2).await;
+    let good = users(100);
+    let user = |i: usize| good[i].trim_end_matches('}').to_owned();
+    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_field = format!(
+        "{},\"nested\":{}1{}}}",
+        user(2),
+        "{\"a\":".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let big_field = format!("{},\"bio\":\"{}\"}}", user(3), "x".repeat(900 * 1024));
+    let truncated = good[4][..good[4].len() / 2].to_owned();
+    let dob_number = good[5].replacen("\"dob\":", "\"dob\":12345,\"was_dob\":", 1);
+    let bad_uuid = good[6].replacen("\"id\":\"", "\"id\":\"not-a-uuid-", 1);
+    let no_id = good[7].replacen("\"id\":", "\"was_id\":", 1);
+    let cases: Vec<(Vec<u8>, Expected)> = vec![
+        (
+            b"\xff\xfe not utf-8 \xc3\x28".to_vec(),
+            Some(("invalid-input", "")),
+        ),
+        (truncated.into_bytes(), Some(("invalid-input", ""))),
+        (deep_array.into_bytes(), Some(("invalid-input", ""))),
+        (dob_number.into_bytes(), Some(("invalid-field", "dob"))),
+        (bad_uuid.into_bytes(), Some(("sink-rejected", "id"))),
+        (no_id.into_bytes(), Some(("sink-rejected", "id"))),
+        // JSON nested deeper than the sink's parser allows, in a field the enricher skips.
+        (deep_field.into_bytes(), Some(("sink-rejected", ""))),
+        // A large unknown field is dropped by the sink; the row is written.
+        (big_field.into_bytes(), None),
+    ];
+    let mut values: Vec<&[u8]> = good[8..].iter().map(|v| v.as_bytes()).collect();
+    for (i, (value, _)) in cases.iter().enumerate() {
+        values.insert(i * 11, value);
+    }
+    setup.produce_bytes(&values).await;
+    let config = setup.config(&setup.cassandra, "");
+    let weir = setup.start(&config, "weir.log");
+    let bad = cases.iter().filter(|(_, e)| e.is_some()).count();
+    let letters = setup.dead_letters(bad).await;
+    let rows_expected = values.len() - bad;
+    setup.wait_for_rows(rows_expected as i64).await;
+    let log = weir.stop();
+    assert!(
+        log.contains(&format!(
+            "{} events in, {rows_expected} out, {bad} failed",
+            values.len()
+        )),
+        "{log}"
+    );
+    let header = |e: &weir_core::Event, name: &str| {
+        e.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+            .unwrap_or_default()
+    };
+    for (value, expectation) in &cases {
+        let Some((class, field)) = expectation else {
+            continue;
+        };
+        let letter = letters
+            .iter()
+            .find(|l| l.value.as_ref() == value.as_slice())
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(value)));
+        let got = (
+            header(letter, DeadLetterHeaders::CLASS),
+            header(letter, DeadLetterHeaders::FIELD),
+            header(letter, DeadLetterHeaders::MESSAGE),
+        );
+        assert_eq!(got.0, *class, "{got:?}");
+        assert_eq!(got.1, *field, "{got:?}");
+        assert!(!header(letter, DeadLetterHeaders::MESSAGE).is_empty());
+    }
+    let rows = setup.rows().await;
+    assert_eq!(rows.len(), rows_expected);
+    let big = expected(&good[3])["id"].as_str().expect("id").to_owned();
+    assert!(
+        !rows[&big]["age"].is_null(),
+        "the large event was enriched and written"
+    );
+}

@@ -5,19 +5,25 @@
 //! the topic is drained, reads a few rows back, reports, and stops what it started.
 
 mod peers;
+mod produce;
+mod report;
 
 use crate::commands::components;
 use crate::config::WeirConfig;
 use crate::plugins;
 use anyhow::{Context, Result, bail};
 use peers::DemoPeers;
+use produce::produce;
+use report::{Report, read_back};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use weir_core::{Pipeline, PipelineOptions, PipelineStats, ShutdownSignal};
-use weir_kafka::{Brokers, KafkaProducer, Properties, create_topics};
+use weir_kafka::{Brokers, Properties, create_topics};
 
 /// The pipeline the demo runs: the example users read for the local peers.
 const PIPELINE: &str = include_str!("../../../../examples/local.toml");
@@ -175,7 +181,14 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
     let (fire, receiver) = watch::channel(false);
     let mut interrupt = Interrupt(receiver);
     let owned_dir: Arc<Mutex<Option<PathBuf>>> = Arc::default();
-    tokio::spawn(watch_signals(fire, Arc::clone(&owned_dir)));
+    // Polled once here, so the handlers are installed before anything is started.
+    let mut first_signal = Box::pin(weir_core::termination_signal());
+    std::future::poll_fn(|cx| {
+        let _ = first_signal.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    tokio::spawn(watch_signals(first_signal, fire, Arc::clone(&owned_dir)));
     say(&format!(
         "{} synthetic users (seed {}) and {} invalid events → Kafka `{}` → enricher → Cassandra `{}.{TABLE}`",
         args.users, args.seed, args.invalid, args.topic, args.keyspace
@@ -227,8 +240,12 @@ fn set_owned(owned: &Mutex<Option<PathBuf>>, dir: Option<PathBuf>) {
 /// First signal: every step finishes or abandons its work and the servers are stopped in
 /// order. Second signal: the servers this run started are stopped at once, by their
 /// recorded pids, and weir exits.
-async fn watch_signals(fire: watch::Sender<bool>, owned: Arc<Mutex<Option<PathBuf>>>) {
-    weir_core::termination_signal().await;
+async fn watch_signals(
+    first_signal: Pin<Box<impl Future<Output = ()>>>,
+    fire: watch::Sender<bool>,
+    owned: Arc<Mutex<Option<PathBuf>>>,
+) {
+    first_signal.await;
     say("interrupted: finishing what is in flight, then stopping (again to stop at once)");
     fire.send_replace(true);
     weir_core::termination_signal().await;
@@ -260,20 +277,6 @@ fn peers_options(args: &DemoArgs) -> weir_peers::PeersOptions {
         ready_timeout: Duration::from_secs(args.peers_timeout),
         ..defaults
     }
-}
-
-/// What the demo measured and read back.
-struct Report {
-    produced: u64,
-    produce_time: Duration,
-    consumed: u64,
-    consume_time: Duration,
-    written: u64,
-    dead_lettered: u64,
-    failures: Vec<(String, &'static str, u64)>,
-    rows_in_table: i64,
-    sample: Vec<serde_json::Value>,
-    dead_letter_topic: String,
 }
 
 /// Topics, producing, the pipeline until drained, and reading back.
@@ -316,79 +319,6 @@ async fn pipeline_run(args: &DemoArgs, peers: &DemoPeers, interrupt: Interrupt) 
         sample,
         dead_letter_topic,
     })
-}
-
-/// Produces the synthetic users (as `weir ingest --synthetic` does) and the invalid events;
-/// returns how many events the topic received.
-async fn produce(args: &DemoArgs, brokers: &Brokers, mut interrupt: Interrupt) -> Result<u64> {
-    say(&format!(
-        "producing {} users to `{}` at {}",
-        args.users,
-        args.topic,
-        brokers.bootstrap_servers()
-    ));
-    let ingest = weir_ingest::IngestArgs {
-        url: weir_ingest::DEFAULT_URL.into(),
-        batch: 1000,
-        count: Some(args.users),
-        rate: None,
-        for_duration: None,
-        every: None,
-        cron: None,
-        brokers: brokers.bootstrap_servers(),
-        topic: args.topic.clone(),
-        synthetic: true,
-        seed: Some(args.seed),
-        timeout: Duration::from_secs(10),
-        retry_budget: "5,2m".into(),
-        create_topic: false,
-        partitions: args.partitions,
-    }
-    .validate()?;
-    let mut stop = interrupt.clone();
-    let summary = weir_ingest::ingest(&ingest, async move { stop.fired().await })
-        .await
-        .with_context(|| format!("producing users to `{}`", args.topic))?;
-    if interrupt.is_set() {
-        return Err(Interrupted.into());
-    }
-    say(&format!("ingest: {summary}"));
-    let invalid = invalid_events(args)?;
-    let producer = KafkaProducer::new(brokers, &Properties::default())?;
-    tokio::select! {
-        sent = producer.send_batch(&invalid) => sent.with_context(|| format!("producing the invalid events to `{}`", args.topic))?,
-        () = interrupt.fired() => return Err(Interrupted.into()),
-    }
-    if args.invalid > 0 {
-        say(&format!(
-            "produced {} invalid events (no or an impossible date of birth)",
-            args.invalid
-        ));
-    }
-    Ok(summary.produced + args.invalid)
-}
-
-/// Users the enricher refuses: half without `dob`, half born on 30 February.
-fn invalid_events(args: &DemoArgs) -> Result<Vec<weir_kafka::ProducerRecord>> {
-    let count = usize::try_from(args.invalid).context("--invalid is too large")?;
-    let users = weir_ingest::SyntheticUsers::new(args.seed ^ 0x5eed_bad0).take_users(count);
-    users
-        .iter()
-        .enumerate()
-        .map(|(i, user)| {
-            let mut record = weir_ingest::user_record(&args.topic, user)?;
-            let mut value = serde_json::to_value(user)?;
-            if let Some(fields) = value.as_object_mut() {
-                if i % 2 == 0 {
-                    fields.remove("dob");
-                } else {
-                    fields.insert("dob".into(), "1990-02-30T00:00:00.000Z".into());
-                }
-            }
-            record.value = serde_json::to_vec(&value)?.into();
-            Ok(record)
-        })
-        .collect()
 }
 
 /// `examples/local.toml` pointed at the demo's servers, topic and keyspace, ending once the
@@ -460,88 +390,5 @@ async fn consuming(stats: Arc<PipelineStats>, expected: u64) {
             PipelineStats::get(&stats.dead_lettered),
             done as f64 / started.elapsed().as_secs_f64().max(1e-9)
         ));
-    }
-}
-
-/// The table's row count and the first `--show` rows, as JSON objects.
-async fn read_back(args: &DemoArgs, peers: &DemoPeers) -> Result<(i64, Vec<serde_json::Value>)> {
-    let mut config = weir_cassandra::CassandraSinkConfig::new(
-        vec![peers.cassandra.clone()],
-        &args.keyspace,
-        TABLE,
-    );
-    config.request_timeout = Duration::from_secs(30);
-    let target = config.validate("sink").context("reading the table back")?;
-    let session = weir_cassandra::connect_session(&config).await?;
-    let rows = weir_cassandra::count_rows(&session, &target).await?;
-    let sample = weir_cassandra::sample_rows(&session, &target, args.show)
-        .await?
-        .iter()
-        .map(|json| serde_json::from_str(json))
-        .collect::<Result<Vec<serde_json::Value>, _>>()
-        .context("Cassandra's SELECT JSON returned something that is not JSON")?;
-    Ok((rows, sample))
-}
-
-/// The fields shown of each row read back: inputs, then the enricher's derived columns.
-const SHOWN: [&str; 9] = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "dob",
-    "full_name",
-    "email_domain",
-    "age",
-    "age_group",
-];
-
-impl Report {
-    fn print(&self, args: &DemoArgs, total: Duration) {
-        let rate = |n: u64, t: Duration| n as f64 / t.as_secs_f64().max(1e-9);
-        let failures: Vec<String> = self
-            .failures
-            .iter()
-            .map(|(stage, class, n)| format!("{n} {class} at {stage}"))
-            .collect();
-        let table = format!("{}.{TABLE}", args.keyspace);
-        println!("weir demo: done in {:.1}s", total.as_secs_f64());
-        println!(
-            "  produced       {} events to `{}` in {:.1}s ({:.0} events/s)",
-            self.produced,
-            args.topic,
-            self.produce_time.as_secs_f64(),
-            rate(self.produced, self.produce_time)
-        );
-        println!(
-            "  consumed       {} events in {:.1}s ({:.0} events/s, Kafka → enricher → Cassandra)",
-            self.consumed,
-            self.consume_time.as_secs_f64(),
-            rate(self.consumed, self.consume_time)
-        );
-        println!("  rows written   {} to {table}", self.written);
-        println!(
-            "  dead-lettered  {} to `{}`{}",
-            self.dead_lettered,
-            self.dead_letter_topic,
-            if failures.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", failures.join(", "))
-            }
-        );
-        println!("  table holds    {} rows", self.rows_in_table);
-        println!(
-            "  {} enriched rows read back (SELECT JSON * FROM {table} LIMIT {}):",
-            self.sample.len(),
-            args.show
-        );
-        for row in &self.sample {
-            let shown: serde_json::Map<String, serde_json::Value> = SHOWN
-                .iter()
-                .filter_map(|k| row.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-                .collect();
-            println!("    {}", serde_json::Value::Object(shown));
-        }
     }
 }

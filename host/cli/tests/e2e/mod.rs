@@ -147,20 +147,26 @@ enabled = false
 
     /// Produces values keyed by their `id` field (or `key-N` when they have none).
     pub async fn produce(&self, values: &[String]) {
+        let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+        self.produce_bytes(&values).await;
+    }
+
+    /// Produces raw values (any bytes), keyed like [`produce`](Self::produce).
+    pub async fn produce_bytes(&self, values: &[&[u8]]) {
         let producer = KafkaProducer::new(&Brokers::parse(&self.kafka), &Properties::default())
             .expect("producer");
         let records: Vec<ProducerRecord> = values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let key = serde_json::from_str::<Value>(v)
+                let key = serde_json::from_slice::<Value>(v)
                     .ok()
                     .and_then(|j| j["id"].as_str().map(str::to_owned))
                     .unwrap_or_else(|| format!("key-{i}"));
                 ProducerRecord {
                     topic: self.topic.clone(),
                     key: Some(Bytes::from(key)),
-                    value: Bytes::copy_from_slice(v.as_bytes()),
+                    value: Bytes::copy_from_slice(v),
                     headers: vec![weir_core::Header::new("trace", format!("t{i}"))],
                     timestamp_ms: Some(TIMESTAMP_MS),
                 }

@@ -20,6 +20,9 @@ pub struct DemoPeers {
     /// Cassandra contact point, `host:port`.
     pub cassandra: String,
     owner: Owner,
+    /// The state dir's lock, held for the whole run: demos sharing a state dir (and so
+    /// servers, topic and consumer group) run one after the other.
+    _lock: Option<state::StateLock>,
 }
 
 enum Owner {
@@ -41,6 +44,7 @@ impl DemoPeers {
             kafka,
             cassandra,
             owner: Owner::External,
+            _lock: None,
         }
     }
 
@@ -49,7 +53,7 @@ impl DemoPeers {
     pub async fn start(opts: &PeersOptions, interrupt: &mut Interrupt) -> Result<Self> {
         let state_dir = opts.state_dir.clone();
         let lock_dir = state_dir.clone();
-        let _lock = blocking(move || state::lock(&lock_dir)).await??;
+        let lock = blocking(move || state::lock(&lock_dir)).await??;
         let check_dir = state_dir.clone();
         let kept = blocking(move || -> Result<_, weir_peers::Error> {
             match state::read(&check_dir)? {
@@ -79,6 +83,7 @@ impl DemoPeers {
                 kafka: record.kafka.addr.to_string(),
                 cassandra: record.cassandra.addr.to_string(),
                 owner: Owner::Kept { state_dir },
+                _lock: Some(lock),
             });
         }
         preflight(opts)?;
@@ -87,7 +92,7 @@ impl DemoPeers {
         {
             say(
                 "resolving the Apache Kafka and Apache Cassandra jars with Maven (first run only: \
-                 about 150 MB from Maven Central into ~/.m2)",
+                 about 140 MB from Maven Central into Maven's local repository, ~/.m2)",
             );
             let jars = opts.jars.clone();
             watched(
@@ -139,6 +144,7 @@ impl DemoPeers {
                 peers: Box::new(peers),
                 state_dir,
             },
+            _lock: Some(lock),
         })
     }
 
