@@ -511,3 +511,70 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
         "the large event was enriched and written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_from_the_environment_never_appear_in_logs_or_errors() {
+    let setup = Setup::new("secrets", 1).await;
+    setup.produce(&users(20)).await;
+    let secret = format!("s3cr3t-{}", std::process::id());
+    let config = setup.config(&setup.cassandra, "");
+    // The secrets ride along in settings a server may ignore (no SASL listener, no
+    // authenticator), so the run succeeds and its whole log can be searched.
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "\"statistics.interval.ms\" = \"500\"",
+        "\"statistics.interval.ms\" = \"500\", \"sasl.username\" = \"weir\", \"sasl.password\" = \"env:WEIR_TEST_SECRET\"",
+    );
+    let text = text.replace(
+        "keyspace = \"",
+        "username = \"weir\"\npassword = \"env:WEIR_TEST_SECRET\"\nkeyspace = \"",
+    );
+    std::fs::write(&config, text).expect("config");
+    let config = config.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(args)
+            .current_dir(setup.dir.path())
+            .env("XDG_CACHE_HOME", setup.dir.path().join("cache"))
+            .env("WEIR_LOG", "debug,librdkafka=debug")
+            .env("WEIR_TEST_SECRET", &secret)
+            .output()
+            .expect("weir runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), all)
+    };
+    let (ok, log) = run(&["run", "--config", config, "--until-drained"]);
+    assert!(ok && log.contains("20 events in, 20 out"), "{log}");
+    assert!(
+        !log.contains(&secret),
+        "the secret leaked into the run's log"
+    );
+    // Failing paths print configs and errors: a bad key and an unreachable sink.
+    let (ok, log) = run(&[
+        "validate",
+        "--config",
+        config,
+        "--set",
+        "sink.nodes=[\"127.0.0.1:1\"]",
+    ]);
+    assert!(log.contains("not reachable") || !ok, "{log}");
+    assert!(
+        !log.contains(&secret),
+        "the secret leaked into validate's output"
+    );
+    let (ok, log) = run(&[
+        "run",
+        "--config",
+        config,
+        "--set",
+        "sink.consistency=\"sometimes\"",
+    ]);
+    assert!(!ok && log.contains("consistency"), "{log}");
+    assert!(
+        !log.contains(&secret),
+        "the secret leaked into a config error"
+    );
+}
