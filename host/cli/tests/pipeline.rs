@@ -3,7 +3,6 @@
 mod e2e;
 
 use e2e::{Setup, expected, same_instant, users};
-use std::collections::BTreeSet;
 use weir_core::DeadLetterHeaders;
 
 #[tokio::test(flavor = "multi_thread")]
