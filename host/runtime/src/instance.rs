@@ -1,6 +1,6 @@
 //! One sandboxed plugin instance: its store (WASI context, limits) and its bindings.
 
-use crate::bindings::{Event, EventError, Level, Outcome, Transformer, TransformerPre};
+use crate::bindings::{Batch, BatchResult, EventError, Level, Transformer, TransformerPre};
 use crate::config::{Grants, PluginSpec};
 use crate::engine::{EPOCH_TICK, PluginEngine};
 use crate::error::PluginError;
@@ -14,8 +14,12 @@ use wasmtime_wasi::{
 };
 use weir_core::ErrorClass;
 
-/// What a plugin produced for one event, as the contract defines it.
-pub type PluginOutput = Outcome;
+/// What a plugin returns for one batch, as the contract defines it: packed outputs and
+/// failures that refer to the input events by index. Not yet validated.
+pub type PluginOutput = BatchResult;
+
+/// One packed batch of input events, as the contract defines it.
+pub type PluginBatch = Batch;
 
 /// A call that did not complete: the instance is unusable afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,8 +180,9 @@ impl PluginInstance {
         }
     }
 
-    /// Runs one batch. On `Err` the instance must be dropped: its state is undefined.
-    pub fn process(&mut self, batch: &[Event]) -> Result<Vec<Outcome>, CallFault> {
+    /// Runs one batch. On `Err` the instance must be dropped: its state is undefined. The
+    /// result comes straight from the plugin: check it before trusting an index or a span.
+    pub fn process(&mut self, batch: &Batch) -> Result<BatchResult, CallFault> {
         self.store.set_epoch_deadline(self.deadline_ticks);
         self.bindings
             .weir_transform_transform()

@@ -54,7 +54,9 @@ impl<'de> Deserialize<'de> for User<'de> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<User<'de>, M::Error> {
                 let mut user = User::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                // `Key` borrows the name from the input: serde's own `Cow<str>` would
+                // allocate a `String` for every key of every event.
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     let slot = match key.as_ref() {
                         "first_name" => &mut user.first_name,
                         "last_name" => &mut user.last_name,
@@ -72,6 +74,28 @@ impl<'de> Deserialize<'de> for User<'de> {
             }
         }
         deserializer.deserialize_map(UserVisitor)
+    }
+}
+
+/// An object key, borrowed from the input unless it contains escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
