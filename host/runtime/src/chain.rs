@@ -5,7 +5,7 @@ use crate::instance::{CallFault, PluginInstance};
 use crate::packed::{self, InFlight};
 use crate::plugin::Plugin;
 use std::sync::Arc;
-use weir_core::{ErrorClass, Event, EventResult, Failure, Stage, Transform};
+use weir_core::{ErrorClass, Event, EventResult, Failure, Outputs, Stage, Transform};
 
 /// One plugin of the chain with its live instance.
 struct Link {
@@ -51,6 +51,17 @@ impl PluginChain {
     pub fn plugins(&self) -> impl Iterator<Item = &Arc<Plugin>> {
         self.links.iter().map(|l| &l.plugin)
     }
+
+    /// Linear memory of each plugin's live instance, in chain order (`None` before the
+    /// first batch or after a fault): what running the chain costs in memory per worker.
+    pub fn instance_memory(&self) -> impl Iterator<Item = (&str, Option<usize>)> {
+        self.links.iter().map(|l| {
+            (
+                l.plugin.info().name.as_str(),
+                l.instance.as_ref().map(PluginInstance::memory_bytes),
+            )
+        })
+    }
 }
 
 impl Transform for PluginChain {
@@ -88,7 +99,7 @@ impl Transform for PluginChain {
             .into_iter()
             .map(|f| match f {
                 Some(failure) => Err(failure),
-                None => Ok(Vec::new()),
+                None => Ok(Outputs::new()),
             })
             .collect();
         flight.unpack(batch, &mut results);

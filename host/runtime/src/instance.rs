@@ -66,6 +66,8 @@ impl crate::bindings::weir::transform::types::Host for HostState {}
 struct MemoryCap {
     limit: usize,
     exceeded: bool,
+    /// Linear memory granted so far (wasmtime asks for the initial size too).
+    size: usize,
 }
 
 impl ResourceLimiter for MemoryCap {
@@ -82,6 +84,7 @@ impl ResourceLimiter for MemoryCap {
                 self.limit
             );
         }
+        self.size = self.size.max(desired);
         Ok(true)
     }
 
@@ -139,6 +142,7 @@ impl PluginInstance {
             memory: MemoryCap {
                 limit: usize::try_from(spec.limits.memory.0).unwrap_or(usize::MAX),
                 exceeded: false,
+                size: 0,
             },
         };
         let mut store = Store::new(&engine.inner().engine, state);
@@ -188,6 +192,12 @@ impl PluginInstance {
             .weir_transform_transform()
             .call_process(&mut self.store, batch)
             .map_err(|e| self.classify(e))
+    }
+
+    /// Bytes of linear memory the instance has grown to: what one instance of this plugin
+    /// costs beyond the host's bookkeeping.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().memory.size
     }
 
     fn classify(&self, error: wasmtime::Error) -> CallFault {

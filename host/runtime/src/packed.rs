@@ -379,7 +379,10 @@ pub(crate) fn validate(result: &BatchResult, inputs: usize) -> Result<(), String
 
 /// Host events from a chain of no plugins: the input, unchanged.
 pub(crate) fn passthrough(batch: &[Event]) -> Vec<EventResult> {
-    batch.iter().map(|e| Ok(vec![e.clone()])).collect()
+    batch
+        .iter()
+        .map(|e| Ok(std::iter::once(e.clone()).collect()))
+        .collect()
 }
 
 #[cfg(test)]
