@@ -34,12 +34,14 @@ pub const LARGE_BATCH: usize = 512;
 /// out as a zero-copy slice of it, keys too, so the two differ only in where the code runs.
 pub struct NativeEnricher;
 
+/// Where one output's key and value are in the batch's buffer.
+type Spans = (Option<Range<usize>>, Range<usize>);
+
 impl Transform for NativeEnricher {
     fn transform(&mut self, batch: &[Event]) -> Vec<EventResult> {
         let bytes: usize = batch.iter().map(|e| e.value.len() + 128).sum();
         let mut data = Vec::with_capacity(bytes);
-        // (key range, value range) in `data`, or the failure.
-        let spans: Vec<Result<(Option<Range<usize>>, Range<usize>), Failure>> = batch
+        let spans: Vec<Result<Spans, Failure>> = batch
             .iter()
             .map(|event| {
                 let key = event.key.as_ref().map(|k| {

@@ -25,6 +25,10 @@ pub enum AnyAcker {
 }
 
 /// The configured sink.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one sink per pipeline, built once and moved once into it"
+)]
 pub enum AnySink {
     /// Lines to stdout or a file.
     Jsonl(JsonlSink),
