@@ -381,3 +381,32 @@ fn a_plugin_that_breaks_the_contract_fails_only_the_events_it_broke_it_for() {
     // The chain carries on with a fresh instance.
     assert!(chain.transform(&batch[..1]).iter().all(Result::is_ok));
 }
+
+#[test]
+fn keys_and_headers_survive_a_chain_of_packed_batches() {
+    let engine = engine();
+    let mut chain = chain(
+        &engine,
+        vec![
+            spec(weir_builtin::TRAP_ON_MARKER_WASM, &[]),
+            spec(weir_builtin::ECHO_WASM, &[]),
+        ],
+    );
+    let mut batch: Vec<Event> = (0..5)
+        .map(|i| event(&format!(r#"{{"n":{i}}}"#), i, 1_000 + i))
+        .collect();
+    batch[2].key = None;
+    batch[3].headers = vec![
+        weir_core::Header::new("a", Bytes::from_static(b"\x00\xff")),
+        weir_core::Header::new("b", ""),
+    ];
+    let results = chain.transform(&batch);
+    for (input, result) in batch.iter().zip(&results) {
+        let outputs = result.as_ref().expect("ok");
+        assert_eq!(outputs.len(), 1);
+        assert_eq!(
+            outputs[0], *input,
+            "the event comes out exactly as it went in"
+        );
+    }
+}
