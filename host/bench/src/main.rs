@@ -4,6 +4,7 @@
 
 mod compare;
 mod data;
+mod languages;
 mod measure;
 mod report;
 mod resources;
@@ -204,6 +205,9 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         ),
     };
 
+    eprintln!("weir-bench: plugin languages ...");
+    let languages = languages::stage(&values, reps, scratch.path())?;
+
     let results = Results {
         shape,
         plugin,
@@ -215,6 +219,7 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         peak_rss_bytes: measure::peak_rss_bytes(),
     };
     println!("{results}");
+    println!("{languages}");
     if let Some(path) = &args.json {
         write_saved(path, &results.saved())?;
         println!("saved to {}", path.display());

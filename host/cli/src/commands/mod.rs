@@ -4,3 +4,4 @@ pub mod components;
 pub mod plugin;
 pub mod run;
 pub mod scaffold;
+pub mod toolchain;
