@@ -29,6 +29,7 @@ const TEST_PLUGINS: &[(&str, &str)] = &[
     ("read-file", "READ_FILE"),
     ("wrong-version", "WRONG_VERSION"),
     ("echo", "ECHO"),
+    ("malformed", "MALFORMED"),
 ];
 
 fn main() {

@@ -4,8 +4,10 @@
 
 mod compare;
 mod data;
+mod languages;
 mod measure;
 mod report;
+mod resources;
 mod stages;
 
 use clap::{Args, Parser, Subcommand};
@@ -17,22 +19,28 @@ use weir_runtime::{EngineOptions, PluginEngine};
 
 const LONG_ABOUT: &str = "\
 Measures weir without external services, in one run:
-  1. the plugin stage: events/s through enricher.wasm (a PluginChain) and through the same
-     enrichment compiled natively (weir_enricher_core::enrich), at batch sizes 1, 64 and 512,
-     and the ratio (issue #2 targets at batch 512: >= 60% of native, >= 200,000 events/s);
-  2. the no-op plugin (echo): ns per event into WebAssembly and back at batch 512;
+  1. the plugin stage: events/s through enricher.wasm (a PluginChain, epoch time budget on)
+     and through the same enrichment compiled natively (weir_enricher_core::enrich_into into
+     one buffer per batch), at batch sizes 1, 64 and 512, and the ratio (issue #15 targets at
+     batch 512: >= 60% of native, >= 1,000,000 events/s);
+  2. the no-op plugin (echo): ns per event into WebAssembly and back at batch 512, bytes
+     in and out included (target <= 100 ns);
   3. the host pipeline: file source -> enricher -> null sink through weir_core::Pipeline,
-     events/s and CPU time per event;
-  4. resources: loading the enricher with and without the compiled cache, instantiating it,
-     and the process's peak RSS.
+     events/s, CPU time per event and events/s per core (target >= 500,000);
+  6. resources: peak RSS of a real `weir run` with a four-plugin chain (the `weir` binary
+     beside this one; target < 150 MB), linear memory of one enricher instance, loading the
+     enricher with and without the compiled cache, instantiating it (target < 50 us), and
+     this process's peak RSS.
+  (4 and 5, Kafka in and the full path, need the real Kafka and Cassandra.)
 
 Input: 20,480 user events generated deterministically from examples/users.jsonl and
 tests/fixtures/users.jsonl (same bytes on every run). Every figure is the median of several
 timed runs after warm-up, each on freshly built events. The plugin stage, the no-op plugin
 and instantiation are timed in CPU time of the measuring thread (other processes on the
-cores do not count against them); the pipeline and the loads are wall-clock. Before timing,
-the component's outputs are checked byte for byte against the native ones. Nothing is
-pinned to a core.
+cores do not count against them); the pipeline and the loads are wall-clock. Input events
+are built before and freed after each timed run (that is the source's cost); outputs are
+freed inside it. Before timing, the component's outputs are checked byte for byte against
+the native ones. Nothing is pinned to a core.
 
   cargo run --release -p weir-bench -- --json new.json
   cargo run --release -p weir-bench -- compare old.json new.json --tolerance 10%
@@ -187,6 +195,18 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         load_reps,
         instantiations,
     )?;
+    let instance_memory_bytes = resources::instance_memory(&enricher, &values);
+    eprintln!("weir-bench: weir run with four plugins ...");
+    let weir_run = match resources::weir_binary() {
+        Some(weir) => resources::weir_run(&weir, &input, scratch.path()),
+        None => Err(
+            "no `weir` binary beside weir-bench; build it with `cargo build --release -p weir`"
+                .into(),
+        ),
+    };
+
+    eprintln!("weir-bench: plugin languages ...");
+    let languages = languages::stage(&values, reps, scratch.path())?;
 
     let results = Results {
         shape,
@@ -194,9 +214,12 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         echo,
         pipeline,
         load,
+        instance_memory_bytes,
+        weir_run,
         peak_rss_bytes: measure::peak_rss_bytes(),
     };
     println!("{results}");
+    println!("{languages}");
     if let Some(path) = &args.json {
         write_saved(path, &results.saved())?;
         println!("saved to {}", path.display());

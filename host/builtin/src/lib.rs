@@ -6,7 +6,7 @@
 //! - `*_WASM`: the path of every built component, for tests and tools that load from disk.
 //!   With the `test-plugins` feature this includes the misbehaving plugins of
 //!   `tests/plugins/` (`TRAP_ON_MARKER_WASM`, `SPIN_WASM`, `GROW_WASM`, `READ_FILE_WASM`,
-//!   `WRONG_VERSION_WASM`, `ECHO_WASM`); that feature is off by
+//!   `WRONG_VERSION_WASM`, `ECHO_WASM`, `MALFORMED_WASM`); that feature is off by
 //!   default so that building the binary does not compile them.
 //!
 //! Building needs the `wasm32-wasip2` target (`rustup target add wasm32-wasip2`); the build

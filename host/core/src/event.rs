@@ -101,6 +101,9 @@ pub enum ErrorClass {
     PluginTimeout,
     /// A plugin ran past its memory cap on this event.
     PluginMemory,
+    /// A plugin returned a result that breaks the contract for this event (an index or a
+    /// span out of range, an event both emitted and failed): a bug in the plugin or its SDK.
+    PluginContract,
     /// The sink refused the event (conversion error, missing key column, …).
     SinkRejected,
     /// The sink kept failing with a retryable error until the retry budget ran out.
@@ -118,6 +121,7 @@ impl ErrorClass {
             ErrorClass::PluginTrap => "plugin-trap",
             ErrorClass::PluginTimeout => "plugin-timeout",
             ErrorClass::PluginMemory => "plugin-memory",
+            ErrorClass::PluginContract => "plugin-contract",
             ErrorClass::SinkRejected => "sink-rejected",
             ErrorClass::SinkRetriesExhausted => "sink-retries-exhausted",
         }
@@ -129,7 +133,7 @@ impl ErrorClass {
     }
 
     /// Every class, for parsing and help texts.
-    pub const ALL: [ErrorClass; 9] = [
+    pub const ALL: [ErrorClass; 10] = [
         ErrorClass::InvalidInput,
         ErrorClass::MissingField,
         ErrorClass::InvalidField,
@@ -137,6 +141,7 @@ impl ErrorClass {
         ErrorClass::PluginTrap,
         ErrorClass::PluginTimeout,
         ErrorClass::PluginMemory,
+        ErrorClass::PluginContract,
         ErrorClass::SinkRejected,
         ErrorClass::SinkRetriesExhausted,
     ];

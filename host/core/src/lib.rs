@@ -16,5 +16,5 @@ pub use pipeline::{
     Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal, termination_signal,
 };
 pub use traits::{
-    Acker, BoxError, DeadLetterSink, EventResult, Sink, Source, Transform, WriteResults,
+    Acker, BoxError, DeadLetterSink, EventResult, Outputs, Sink, Source, Transform, WriteResults,
 };

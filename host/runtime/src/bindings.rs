@@ -5,6 +5,7 @@ wasmtime::component::bindgen!({
     world: "transformer",
 });
 
-pub use exports::weir::transform::transform::{Event, Outcome};
 pub use weir::transform::log::Level;
-pub use weir::transform::types::{ErrorKind, EventError, Header, Output};
+pub use weir::transform::types::{
+    Batch, BatchResult, ErrorKind, Event, EventError, Failure, Header, Output, Span,
+};

@@ -1,11 +1,11 @@
 //! The plugin chain: every event passes through each plugin in order.
 
-use crate::bindings::{Event as WitEvent, Header as WitHeader, Outcome, Output};
+use crate::bindings::{Batch, BatchResult};
 use crate::instance::{CallFault, PluginInstance};
+use crate::packed::{self, InFlight};
 use crate::plugin::Plugin;
-use bytes::Bytes;
 use std::sync::Arc;
-use weir_core::{ErrorClass, Event, EventResult, Failure, Header, Stage, Transform};
+use weir_core::{ErrorClass, Event, EventResult, Failure, Outputs, Stage, Transform};
 
 /// One plugin of the chain with its live instance.
 struct Link {
@@ -19,8 +19,12 @@ struct Link {
 ///
 /// Guarantees: one result per input event, in order. A source event fails as a whole if any
 /// plugin fails any event derived from it; its failure names the first plugin that failed.
+/// Between plugins the events stay packed as the contract carries them: one plugin's result
+/// is the next one's batch, without unpacking or copying.
 pub struct PluginChain {
     links: Vec<Link>,
+    /// The buffers of the last packed input, reused so that packing does not allocate.
+    spare: Batch,
 }
 
 impl PluginChain {
@@ -37,91 +41,110 @@ impl PluginChain {
                 instance: None,
             })
             .collect();
-        Self { links }
+        Self {
+            links,
+            spare: packed::empty_batch(),
+        }
     }
 
     /// The plugins, in order.
     pub fn plugins(&self) -> impl Iterator<Item = &Arc<Plugin>> {
         self.links.iter().map(|l| &l.plugin)
     }
+
+    /// Linear memory of each plugin's live instance, in chain order (`None` before the
+    /// first batch or after a fault): what running the chain costs in memory per worker.
+    pub fn instance_memory(&self) -> impl Iterator<Item = (&str, Option<usize>)> {
+        self.links.iter().map(|l| {
+            (
+                l.plugin.info().name.as_str(),
+                l.instance.as_ref().map(PluginInstance::memory_bytes),
+            )
+        })
+    }
 }
 
 impl Transform for PluginChain {
     fn transform(&mut self, batch: &[Event]) -> Vec<EventResult> {
+        if self.links.is_empty() {
+            return packed::passthrough(batch);
+        }
         let mut failures: Vec<Option<Failure>> = vec![None; batch.len()];
-        // Events in flight, each with the index of the source event it derives from.
-        let mut current: Vec<(usize, Event)> = batch.iter().cloned().enumerate().collect();
-        for link in &mut self.links {
-            if current.is_empty() {
+        let mut flight = InFlight::pack(
+            batch,
+            std::mem::replace(&mut self.spare, packed::empty_batch()),
+        );
+        for (position, link) in self.links.iter_mut().enumerate() {
+            if flight.len() == 0 {
                 break;
             }
-            let inputs: Vec<WitEvent> = current.iter().map(|(_, e)| to_wit(e)).collect();
-            let outcomes = link.run(&inputs);
-            let mut next = Vec::with_capacity(current.len());
-            for ((owner, event), outcome) in current.into_iter().zip(outcomes) {
-                match outcome {
-                    Ok(outputs) => next.extend(
-                        outputs
-                            .into_iter()
-                            .map(|output| (owner, from_output(output, &event))),
-                    ),
-                    Err(failure) => {
-                        failures[owner].get_or_insert(failure);
-                    }
+            let (result, faults) = link.run(&flight);
+            for (index, failure) in faults {
+                if let Some(&owner) = flight.owners.get(index) {
+                    failures[owner].get_or_insert(failure);
                 }
             }
+            let mut next = flight.advance(result, |owner, failure| {
+                failures[owner].get_or_insert_with(|| link.failure(&failure.error));
+            });
             // Outputs of an already failed source event are not worth running further.
-            next.retain(|(owner, _)| failures[*owner].is_none());
-            current = next;
+            next.retain_owners(|owner| failures[owner].is_none());
+            let input = std::mem::replace(&mut flight, next);
+            if position == 0 {
+                self.spare = input.batch;
+            }
         }
 
         let mut results: Vec<EventResult> = failures
             .into_iter()
             .map(|f| match f {
                 Some(failure) => Err(failure),
-                None => Ok(Vec::new()),
+                None => Ok(Outputs::new()),
             })
             .collect();
-        for (owner, event) in current {
-            if let Ok(outputs) = &mut results[owner] {
-                outputs.push(event);
-            }
-        }
+        flight.unpack(batch, &mut results);
         results
     }
 }
 
 impl Link {
-    /// Runs the plugin over `inputs`; one result per input. Faults are isolated: after a
-    /// failed batch call the instance is replaced and the events are retried one by one, so
-    /// only the events that cause the fault fail.
-    fn run(&mut self, inputs: &[WitEvent]) -> Vec<Result<Vec<Output>, Failure>> {
-        match self.call(inputs) {
-            Ok(outcomes) => outcomes.into_iter().map(|o| self.outcome(o)).collect(),
-            Err(fault) if inputs.len() == 1 => vec![Err(self.fault(fault))],
-            Err(fault) => {
-                tracing::warn!(
-                    plugin = %self.stage,
-                    class = %fault.class,
-                    events = inputs.len(),
-                    "{}; retrying the batch one event at a time to find the cause",
-                    fault.message
-                );
-                inputs
-                    .iter()
-                    .map(|input| match self.call(std::slice::from_ref(input)) {
-                        Ok(mut outcomes) => match outcomes.pop() {
-                            Some(o) => self.outcome(o),
-                            None => Err(self.wrong_count(1, 0)),
-                        },
-                        Err(fault) => Err(self.fault(fault)),
-                    })
-                    .collect()
+    /// Runs the plugin over the events in flight and returns its (validated) result, plus
+    /// the events that faulted, by index. Faults are isolated: after a failed batch call the
+    /// instance is replaced and the events are retried one by one, so only the events that
+    /// cause the fault fail.
+    fn run(&mut self, flight: &InFlight) -> (BatchResult, Vec<(usize, Failure)>) {
+        let count = flight.len();
+        let fault = match self.call(&flight.batch, count) {
+            Ok(result) => return (result, Vec::new()),
+            Err(fault) if count == 1 => {
+                return (packed::empty_result(), vec![(0, self.fault(fault))]);
+            }
+            Err(fault) => fault,
+        };
+        tracing::warn!(
+            plugin = %self.stage,
+            class = %fault.class,
+            events = count,
+            "{}; retrying the batch one event at a time to find the cause",
+            fault.message
+        );
+        let mut combined = packed::empty_result();
+        let mut faults = Vec::new();
+        for index in 0..count {
+            match self.call(&flight.single(index), 1) {
+                Ok(part) => packed::append(
+                    &mut combined,
+                    part,
+                    u32::try_from(index).unwrap_or(u32::MAX),
+                ),
+                Err(fault) => faults.push((index, self.fault(fault))),
             }
         }
+        (combined, faults)
     }
 
-    fn call(&mut self, inputs: &[WitEvent]) -> Result<Vec<Outcome>, CallFault> {
+    /// One call on a batch of `count` events; the result is validated before it is returned.
+    fn call(&mut self, batch: &Batch, count: usize) -> Result<BatchResult, CallFault> {
         let instance = match &mut self.instance {
             Some(instance) => instance,
             slot => slot.insert(self.plugin.instantiate().map_err(|e| CallFault {
@@ -129,80 +152,37 @@ impl Link {
                 message: format!("cannot create a fresh instance: {e}"),
             })?),
         };
-        match instance.process(inputs) {
-            Ok(outcomes) if outcomes.len() == inputs.len() => Ok(outcomes),
-            Ok(outcomes) => {
-                let failure = self.wrong_count(inputs.len(), outcomes.len());
-                self.instance = None;
-                Err(CallFault {
-                    class: failure.class,
-                    message: failure.message,
-                })
+        let outcome = instance.process(batch).and_then(|result| {
+            match packed::validate(&result, count) {
+                Ok(()) => Ok(result),
+                Err(problem) => Err(CallFault {
+                    class: ErrorClass::PluginContract,
+                    message: format!(
+                        "plugin broke the weir:transform contract: {problem}; this is a bug in the plugin or its SDK"
+                    ),
+                }),
             }
-            Err(fault) => {
-                // A trapped instance is poisoned; the next call gets a fresh one.
-                self.instance = None;
-                Err(fault)
-            }
+        });
+        if outcome.is_err() {
+            // A trapped instance is poisoned, and one that returned garbage is not trusted
+            // either: the next call gets a fresh one.
+            self.instance = None;
         }
+        outcome
     }
 
-    fn outcome(&self, outcome: Outcome) -> Result<Vec<Output>, Failure> {
-        match outcome {
-            Outcome::Emit(outputs) => Ok(outputs),
-            Outcome::Fail(error) => Err(Failure {
-                stage: self.stage.clone(),
-                class: ErrorClass::from(&error),
-                field: error.field,
-                message: error.message,
-                attempts: 1,
-            }),
+    fn failure(&self, error: &crate::bindings::EventError) -> Failure {
+        Failure {
+            stage: self.stage.clone(),
+            class: ErrorClass::from(error),
+            field: error.field.clone(),
+            message: error.message.clone(),
+            attempts: 1,
         }
     }
 
     fn fault(&self, fault: CallFault) -> Failure {
         tracing::warn!(plugin = %self.stage, class = %fault.class, "{}", fault.message);
         Failure::new(self.stage.clone(), fault.class, fault.message)
-    }
-
-    fn wrong_count(&self, expected: usize, got: usize) -> Failure {
-        Failure::new(
-            self.stage.clone(),
-            ErrorClass::PluginTrap,
-            format!("plugin broke the contract: {got} outcomes for {expected} events"),
-        )
-    }
-}
-
-fn to_wit(event: &Event) -> WitEvent {
-    WitEvent {
-        key: event.key.as_ref().map(|k| k.to_vec()),
-        value: event.value.to_vec(),
-        headers: event
-            .headers
-            .iter()
-            .map(|h| WitHeader {
-                name: h.name.clone(),
-                value: h.value.to_vec(),
-            })
-            .collect(),
-        topic: event.position.topic.to_string(),
-        partition: event.position.partition,
-        offset: event.position.offset,
-        timestamp_ms: event.timestamp_ms,
-    }
-}
-
-fn from_output(output: Output, input: &Event) -> Event {
-    Event {
-        key: output.key.map(Bytes::from),
-        value: Bytes::from(output.value),
-        headers: output
-            .headers
-            .into_iter()
-            .map(|h| Header::new(h.name, h.value))
-            .collect(),
-        timestamp_ms: input.timestamp_ms,
-        position: input.position.clone(),
     }
 }

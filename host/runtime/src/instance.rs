@@ -1,6 +1,6 @@
 //! One sandboxed plugin instance: its store (WASI context, limits) and its bindings.
 
-use crate::bindings::{Event, EventError, Level, Outcome, Transformer, TransformerPre};
+use crate::bindings::{Batch, BatchResult, EventError, Level, Transformer, TransformerPre};
 use crate::config::{Grants, PluginSpec};
 use crate::engine::{EPOCH_TICK, PluginEngine};
 use crate::error::PluginError;
@@ -14,8 +14,12 @@ use wasmtime_wasi::{
 };
 use weir_core::ErrorClass;
 
-/// What a plugin produced for one event, as the contract defines it.
-pub type PluginOutput = Outcome;
+/// What a plugin returns for one batch, as the contract defines it: packed outputs and
+/// failures that refer to the input events by index. Not yet validated.
+pub type PluginOutput = BatchResult;
+
+/// One packed batch of input events, as the contract defines it.
+pub type PluginBatch = Batch;
 
 /// A call that did not complete: the instance is unusable afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +66,8 @@ impl crate::bindings::weir::transform::types::Host for HostState {}
 struct MemoryCap {
     limit: usize,
     exceeded: bool,
+    /// Linear memory granted so far (wasmtime asks for the initial size too).
+    size: usize,
 }
 
 impl ResourceLimiter for MemoryCap {
@@ -78,6 +84,7 @@ impl ResourceLimiter for MemoryCap {
                 self.limit
             );
         }
+        self.size = self.size.max(desired);
         Ok(true)
     }
 
@@ -135,6 +142,7 @@ impl PluginInstance {
             memory: MemoryCap {
                 limit: usize::try_from(spec.limits.memory.0).unwrap_or(usize::MAX),
                 exceeded: false,
+                size: 0,
             },
         };
         let mut store = Store::new(&engine.inner().engine, state);
@@ -176,13 +184,20 @@ impl PluginInstance {
         }
     }
 
-    /// Runs one batch. On `Err` the instance must be dropped: its state is undefined.
-    pub fn process(&mut self, batch: &[Event]) -> Result<Vec<Outcome>, CallFault> {
+    /// Runs one batch. On `Err` the instance must be dropped: its state is undefined. The
+    /// result comes straight from the plugin: check it before trusting an index or a span.
+    pub fn process(&mut self, batch: &Batch) -> Result<BatchResult, CallFault> {
         self.store.set_epoch_deadline(self.deadline_ticks);
         self.bindings
             .weir_transform_transform()
             .call_process(&mut self.store, batch)
             .map_err(|e| self.classify(e))
+    }
+
+    /// Bytes of linear memory the instance has grown to: what one instance of this plugin
+    /// costs beyond the host's bookkeeping.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().memory.size
     }
 
     fn classify(&self, error: wasmtime::Error) -> CallFault {

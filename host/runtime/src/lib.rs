@@ -12,11 +12,12 @@ mod config;
 mod engine;
 mod error;
 mod instance;
+mod packed;
 mod plugin;
 
 pub use chain::PluginChain;
 pub use config::{ByteSize, Grants, Limits, PluginSpec};
 pub use engine::{EngineOptions, PluginEngine};
 pub use error::PluginError;
-pub use instance::{CallFault, PluginInstance, PluginOutput};
+pub use instance::{CallFault, PluginBatch, PluginInstance, PluginOutput};
 pub use plugin::{CONTRACT_EXPORT, CONTRACT_PACKAGE, Plugin, PluginInfo, inspect};

@@ -335,3 +335,78 @@ fn compiled_plugins_are_cached_and_a_corrupt_cache_entry_is_rebuilt() {
     let repaired = std::fs::read(&entries[0]).expect("rewritten");
     assert_ne!(repaired, bytes, "the corrupt entry was replaced");
 }
+
+#[test]
+fn a_plugin_that_breaks_the_contract_fails_only_the_events_it_broke_it_for() {
+    let engine = engine();
+    let mut chain = chain(&engine, vec![spec(weir_builtin::MALFORMED_WASM, &[])]);
+    let batch = vec![
+        event(r#"{"n":0}"#, 0, 0),
+        event(r#"{"n":1,"bad":"span"}"#, 1, 0),
+        event(r#"{"n":2}"#, 2, 0),
+        event(r#"{"n":3,"bad":"input"}"#, 3, 0),
+        event(r#"{"n":4,"bad":"both"}"#, 4, 0),
+        event(r#"{"n":5}"#, 5, 0),
+    ];
+    let results = chain.transform(&batch);
+    assert_eq!(results.len(), batch.len());
+    for i in [0, 2, 5] {
+        assert_eq!(
+            values(&results[i]),
+            vec![String::from_utf8_lossy(&batch[i].value).into_owned()],
+            "event {i}"
+        );
+    }
+    for (i, problem) in [
+        (
+            1,
+            "output 0's value is bytes 0..1020 but the result's data has 20 bytes",
+        ),
+        (3, "output 0 names input 1, but the batch has 1 events"),
+        (4, "input 0 is both emitted and failed"),
+    ] {
+        let Err(failure) = &results[i] else {
+            panic!("event {i} should fail, got {:?}", values(&results[i]));
+        };
+        assert_eq!(failure.class, ErrorClass::PluginContract, "event {i}");
+        assert!(
+            failure
+                .message
+                .contains("broke the weir:transform contract")
+                && failure.message.contains(problem),
+            "event {i}: {}",
+            failure.message
+        );
+    }
+    // The chain carries on with a fresh instance.
+    assert!(chain.transform(&batch[..1]).iter().all(Result::is_ok));
+}
+
+#[test]
+fn keys_and_headers_survive_a_chain_of_packed_batches() {
+    let engine = engine();
+    let mut chain = chain(
+        &engine,
+        vec![
+            spec(weir_builtin::TRAP_ON_MARKER_WASM, &[]),
+            spec(weir_builtin::ECHO_WASM, &[]),
+        ],
+    );
+    let mut batch: Vec<Event> = (0..5)
+        .map(|i| event(&format!(r#"{{"n":{i}}}"#), i, 1_000 + i))
+        .collect();
+    batch[2].key = None;
+    batch[3].headers = vec![
+        weir_core::Header::new("a", Bytes::from_static(b"\x00\xff")),
+        weir_core::Header::new("b", ""),
+    ];
+    let results = chain.transform(&batch);
+    for (input, result) in batch.iter().zip(&results) {
+        let outputs = result.as_ref().expect("ok");
+        assert_eq!(outputs.len(), 1);
+        assert_eq!(
+            outputs[0], *input,
+            "the event comes out exactly as it went in"
+        );
+    }
+}

@@ -54,14 +54,19 @@ impl<'de> Deserialize<'de> for User<'de> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<User<'de>, M::Error> {
                 let mut user = User::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                // `Key` borrows the name from the input as bytes: serde's own `Cow<str>`
+                // would allocate a `String` for every key of every event, and a `&str`
+                // would be checked for UTF-8 although it is only compared with ASCII
+                // names. (Like the values this code skips, keys pass through unchecked.)
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     let slot = match key.as_ref() {
-                        "first_name" => &mut user.first_name,
-                        "last_name" => &mut user.last_name,
-                        "email" => &mut user.email,
-                        "dob" => &mut user.dob,
+                        b"first_name" => &mut user.first_name,
+                        b"last_name" => &mut user.last_name,
+                        b"email" => &mut user.email,
+                        b"dob" => &mut user.dob,
                         other => {
-                            user.has_derived_field |= DERIVED_FIELDS.contains(&other);
+                            user.has_derived_field |=
+                                DERIVED_FIELDS.iter().any(|f| f.as_bytes() == other);
                             map.next_value::<IgnoredAny>()?;
                             continue;
                         }
@@ -72,6 +77,34 @@ impl<'de> Deserialize<'de> for User<'de> {
             }
         }
         deserializer.deserialize_map(UserVisitor)
+    }
+}
+
+/// An object key's unescaped bytes, borrowed from the input unless it contains escapes.
+struct Key<'a>(Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        deserializer.deserialize_bytes(KeyVisitor)
     }
 }
 

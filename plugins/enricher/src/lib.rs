@@ -3,7 +3,7 @@
 //! [`weir_enricher_core`] so the host benchmark can run the identical code natively; this
 //! crate only adapts it to the plugin contract. It takes no configuration.
 
-use weir_enricher_core::{EnrichError, enrich};
+use weir_enricher_core::{EnrichError, enrich_into};
 use weir_sdk::{Config, Emit, Event, EventError, Plugin};
 
 /// The enricher plugin; stateless.
@@ -16,9 +16,9 @@ impl Plugin for Enricher {
     }
 
     fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {
-        let value = enrich(&event.value, event.timestamp_ms).map_err(to_event_error)?;
-        out.value(value);
-        Ok(())
+        // Written straight into the batch's output buffer: no per-event allocation or copy.
+        out.value_with(|buffer| enrich_into(event.value, event.timestamp_ms, buffer))
+            .map_err(to_event_error)
     }
 }
 
@@ -46,7 +46,7 @@ mod tests {
             r#"{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.org","dob":"1990-02-28T10:11:12.123Z"}"#,
             1_700_000_000_000,
         );
-        event.key = Some(b"k".to_vec());
+        event.key = Some(b"k");
         let outputs = weir_sdk::run(&mut plugin, &event).unwrap();
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0].key.as_deref(), Some(&b"k"[..]));

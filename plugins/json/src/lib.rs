@@ -49,9 +49,55 @@ impl std::fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
-/// Writes `value` as a JSON string (quoted, escaped) to `out`.
+/// Writes `value` as a JSON string (quoted, escaped) to `out`, exactly as serde_json
+/// would. Written by hand because it runs for every field a plugin adds: copying runs of
+/// plain bytes at once is several times faster than serde_json's per-byte writer calls.
 pub(crate) fn write_str(out: &mut Vec<u8>, value: &str) {
-    // Serialising a `str` into a `Vec` has no failure path: the writer never errors and a
-    // string has no map keys or custom impls that could.
-    let _ = serde_json::to_writer(&mut *out, value);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = value.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut plain = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[plain..i]);
+        plain = i + 1;
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[plain..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn write_str_escapes_exactly_as_serde_json() {
+        for text in [
+            "",
+            "plain",
+            "q\"uote\\back",
+            "\n\r\t\u{8}\u{c}\u{0}\u{1f}",
+            "é ü 😀 \u{7f}",
+        ] {
+            let mut ours = Vec::new();
+            super::write_str(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
 }

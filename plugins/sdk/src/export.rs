@@ -1,7 +1,12 @@
 //! The glue behind [`crate::export!`]: WIT calls in, [`Plugin`] calls out.
+//!
+//! A batch arrives packed (`wit/types.wit`): one `data` buffer and spans into it. Each event
+//! is handed to the plugin as an [`Event`] borrowing from that buffer, so unpacking costs
+//! no allocation per event, and outputs are appended to one result buffer ([`Outputs`]).
 
-use crate::bindings::weir::transform::types::{Event, Outcome};
-use crate::{Config, Plugin, run};
+use crate::bindings::weir::transform::types::{Batch, BatchResult, Failure as WitFailure, Span};
+use crate::emit::Outputs;
+use crate::{Config, Event, Header, Plugin};
 use std::cell::RefCell;
 use std::thread::LocalKey;
 
@@ -21,25 +26,71 @@ pub fn init<P: Plugin>(
     Ok(())
 }
 
-/// Implements `transform.process`: one outcome per event, in order.
-pub fn process<P: Plugin>(slot: &'static Slot<P>, batch: Vec<Event>) -> Vec<Outcome> {
-    slot.with_borrow_mut(|state| match state {
-        Some(plugin) => batch
-            .iter()
-            .map(|event| match run(plugin, event) {
-                Ok(outputs) => Outcome::Emit(outputs),
-                Err(error) => Outcome::Fail(error.into()),
-            })
-            .collect(),
-        None => batch
-            .iter()
-            .map(|_| {
-                Outcome::Fail(
-                    crate::EventError::rejected("plugin used before `init` succeeded").into(),
-                )
-            })
-            .collect(),
-    })
+/// The bytes of `span` in `data`. The host only sends spans within the buffer; should one
+/// ever be out of range, the plugin sees empty bytes rather than trapping.
+fn bytes(data: &[u8], span: Span) -> &[u8] {
+    let start = span.start as usize;
+    data.get(start..start.saturating_add(span.len as usize))
+        .unwrap_or_default()
+}
+
+/// Implements `transform.process`: every event of the batch, in order, through the plugin.
+pub fn process<P: Plugin>(slot: &'static Slot<P>, batch: Batch) -> BatchResult {
+    let data = batch.data.as_slice();
+    // One allocation for all the batch's headers; events borrow their range of it.
+    let headers: Vec<Header<'_>> = batch
+        .headers
+        .iter()
+        .map(|h| Header {
+            // The host only sends UTF-8 names (they are Rust strings on its side).
+            name: std::str::from_utf8(bytes(data, h.name)).unwrap_or_default(),
+            value: bytes(data, h.value),
+        })
+        .collect();
+    // Outputs are usually about as large as the inputs; room for a little growth saves
+    // reallocating (and copying) the buffer while the batch is written.
+    let mut outputs = Outputs::with_capacity(
+        data.len() + data.len() / 4 + 64 * batch.events.len(),
+        batch.events.len(),
+    );
+    let mut failures = Vec::new();
+    slot.with_borrow_mut(|state| {
+        for (input, wit) in (0u32..).zip(&batch.events) {
+            let start = wit.headers.start as usize;
+            let event = Event {
+                key: wit.key.map(|k| bytes(data, k)),
+                value: bytes(data, wit.value),
+                headers: headers
+                    .get(start..start.saturating_add(wit.headers.len as usize))
+                    .unwrap_or_default(),
+                topic: batch
+                    .topics
+                    .get(wit.topic as usize)
+                    .map_or("", String::as_str),
+                partition: wit.partition,
+                offset: wit.offset,
+                timestamp_ms: wit.timestamp_ms,
+            };
+            let outcome = match state {
+                Some(plugin) => outputs.run(plugin, &event, input),
+                None => Err(crate::EventError::rejected(
+                    "plugin used before `init` succeeded",
+                )),
+            };
+            if let Err(error) = outcome {
+                failures.push(WitFailure {
+                    input,
+                    error: error.into(),
+                });
+            }
+        }
+    });
+    BatchResult {
+        data: outputs.data,
+        headers: outputs.headers,
+        outputs: outputs.outputs,
+        failures,
+    }
 }
 
 /// Makes a [`Plugin`] the component's implementation of the `transformer` world. Invoke it
@@ -67,8 +118,8 @@ macro_rules! export {
                 }
 
                 fn process(
-                    batch: ::std::vec::Vec<$crate::Event>,
-                ) -> ::std::vec::Vec<$crate::bindings::weir::transform::types::Outcome> {
+                    batch: $crate::bindings::weir::transform::types::Batch,
+                ) -> $crate::bindings::weir::transform::types::BatchResult {
                     $crate::__private::process::<$plugin>(&WEIR_PLUGIN, batch)
                 }
             }
@@ -94,7 +145,7 @@ mod tests {
         }
 
         fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError> {
-            match event.value.as_slice() {
+            match event.value {
                 b"drop" => Ok(()),
                 b"fail" => {
                     out.forward();
@@ -113,26 +164,94 @@ mod tests {
         static SLOT: RefCell<Option<Twice>> = const { RefCell::new(None) };
     }
 
-    fn batch(values: &[&str]) -> Vec<Event> {
-        values.iter().map(|v| Event::new(*v, 0)).collect()
+    /// A packed batch of `values`, each with key `k<i>` and one header `h: <i>`.
+    fn batch(values: &[&str]) -> Batch {
+        use crate::bindings::weir::transform::types::{Event as WitEvent, Header as WitHeader};
+        let mut data = Vec::new();
+        let mut push = |bytes: &[u8]| {
+            let start = data.len() as u32;
+            data.extend_from_slice(bytes);
+            Span {
+                start,
+                len: bytes.len() as u32,
+            }
+        };
+        let mut headers = Vec::new();
+        let mut events = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let key = push(format!("k{i}").as_bytes());
+            let value = push(value.as_bytes());
+            headers.push(WitHeader {
+                name: push(b"h"),
+                value: push(i.to_string().as_bytes()),
+            });
+            events.push(WitEvent {
+                key: Some(key),
+                value,
+                headers: Span {
+                    start: i as u32,
+                    len: 1,
+                },
+                topic: 0,
+                partition: 0,
+                offset: i as i64,
+                timestamp_ms: 0,
+            });
+        }
+        Batch {
+            data,
+            topics: vec!["t".into()],
+            headers,
+            events,
+        }
+    }
+
+    /// Each input's outcome as text: outputs `value@key[h=...]` joined by `+`, or `fail:...`.
+    fn summary(result: &BatchResult, inputs: u32) -> Vec<String> {
+        let text = |span: Span| String::from_utf8_lossy(bytes(&result.data, span)).into_owned();
+        (0..inputs)
+            .map(|input| {
+                if let Some(f) = result.failures.iter().find(|f| f.input == input) {
+                    return format!("fail:{}", f.error.message);
+                }
+                result
+                    .outputs
+                    .iter()
+                    .filter(|o| o.input == input)
+                    .map(|o| {
+                        let h = &result.headers[o.headers.start as usize];
+                        format!(
+                            "{}@{}[{}={}]",
+                            text(o.value),
+                            o.key.map(text).unwrap_or_default(),
+                            text(h.name),
+                            text(h.value)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("+")
+            })
+            .collect()
     }
 
     #[test]
-    fn one_outcome_per_event_in_order_and_a_failure_discards_its_outputs() {
+    fn outputs_and_failures_are_listed_in_input_order_and_a_failure_discards_its_outputs() {
         init(&SLOT, Vec::new()).unwrap();
-        let outcomes = process(&SLOT, batch(&["a", "drop", "fail", "b"]));
-        let summary: Vec<String> = outcomes
-            .into_iter()
-            .map(|outcome| match outcome {
-                Outcome::Emit(outputs) => outputs
-                    .iter()
-                    .map(|o| String::from_utf8_lossy(&o.value).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                Outcome::Fail(error) => format!("fail:{}", error.message),
-            })
-            .collect();
-        assert_eq!(summary, ["a+a", "", "fail:asked to", "b+b"]);
+        let result = process(&SLOT, batch(&["a", "drop", "fail", "b"]));
+        assert_eq!(
+            summary(&result, 4),
+            [
+                "a@k0[h=0]+a@k0[h=0]",
+                "",
+                "fail:asked to",
+                "b@k3[h=3]+b@k3[h=3]"
+            ]
+        );
+        // Two outputs of one event share one copy of its key and headers.
+        assert_eq!(result.outputs[0].key, result.outputs[1].key);
+        assert_eq!(result.headers.len(), 2);
+        let inputs: Vec<u32> = result.outputs.iter().map(|o| o.input).collect();
+        assert_eq!(inputs, [0, 0, 3, 3]);
     }
 
     #[test]
@@ -142,8 +261,9 @@ mod tests {
         }
         let error = init(&FRESH, vec![("x".into(), "1".into())]).unwrap_err();
         assert!(error.contains("unknown config key `x`"), "{error}");
-        let outcomes = process(&FRESH, batch(&["a"]));
-        assert!(matches!(&outcomes[..], [Outcome::Fail(_)]));
+        let result = process(&FRESH, batch(&["a"]));
+        assert!(result.outputs.is_empty());
+        assert_eq!(result.failures.len(), 1);
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! call [`export!`]. The SDK hides the WebAssembly bindings; your crate depends on
 //! `weir-sdk` alone and its logic stays testable with a plain `cargo test`.
 //!
-//! A plugin receives events in batches; the SDK calls [`Plugin::process`] once per event
-//! and turns each call into exactly one outcome, in input order: the outputs written to
-//! [`Emit`] (none drops the event, several fan it out), or the [`EventError`] returned,
-//! which sends that event alone to the dead-letter destination.
+//! A plugin receives events in batches; the SDK calls [`Plugin::process`] once per event,
+//! in input order, and each call decides that event's fate: the outputs written to [`Emit`]
+//! (none drops the event, several fan it out), or the [`EventError`] returned, which sends
+//! that event alone to the dead-letter destination. Events borrow their bytes from the
+//! batch the host sent, and outputs are appended to one buffer for the whole batch, so the
+//! SDK allocates nothing per event ([`Emit::value_with`] writes an output in place).
 //!
 //! # Example
 //!
@@ -70,7 +72,7 @@ pub mod json;
 pub mod log;
 
 pub use config::Config;
-pub use emit::{Emit, run};
+pub use emit::{Emit, Output, run};
 pub use error::{ErrorKind, EventError};
 /// The serde version the SDK uses, for `#[derive(Deserialize)]` on your own types without
 /// a separate dependency: add `#[serde(crate = "weir_sdk::serde")]` to the type.
@@ -78,14 +80,36 @@ pub use serde;
 /// The serde_json version the SDK uses.
 pub use serde_json;
 
-/// One input event: a Kafka record (or a file line) and where it came from. Fields are
-/// public: `value` holds the bytes (JSON for weir's plugins), `timestamp_ms` is the time a
-/// plugin must use instead of a clock so that a replay gives identical output.
-pub type Event = bindings::weir::transform::types::Event;
+/// One input event: a Kafka record (or a file line) and where it came from, borrowed from
+/// the batch the host sent (no copy is made per event). `value` holds the bytes (JSON for
+/// weir's plugins); `timestamp_ms` is the time a plugin must use instead of a clock so that
+/// a replay gives identical output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// Record key, if the record has one.
+    pub key: Option<&'a [u8]>,
+    /// Record value; for weir's own plugins a JSON document.
+    pub value: &'a [u8],
+    /// Record headers, in record order.
+    pub headers: &'a [Header<'a>],
+    /// Source topic (empty for file sources).
+    pub topic: &'a str,
+    /// Source partition (0 for file sources).
+    pub partition: i32,
+    /// Offset within the partition (line number for file sources).
+    pub offset: i64,
+    /// Record timestamp in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+}
+
 /// One record header: a name and opaque bytes.
-pub type Header = bindings::weir::transform::types::Header;
-/// One output event; it inherits the input event's position and timestamp.
-pub type Output = bindings::weir::transform::types::Output;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Header name.
+    pub name: &'a str,
+    /// Header value; Kafka allows any bytes here.
+    pub value: &'a [u8],
+}
 
 /// What a plugin is. The host creates one instance per worker and calls `process` for every
 /// event, in order; the instance may keep state between calls, but output should depend
@@ -97,18 +121,18 @@ pub trait Plugin: Sized + 'static {
 
     /// Handles one event: write zero, one or many outputs to `out`, or return an error that
     /// fails this event alone (outputs already written for it are then discarded).
-    fn process(&mut self, event: &Event, out: &mut Emit<'_>) -> Result<(), EventError>;
+    fn process(&mut self, event: &Event<'_>, out: &mut Emit<'_>) -> Result<(), EventError>;
 }
 
-impl Event {
+impl<'a> Event<'a> {
     /// An event with `value`, the given timestamp, no key, no headers and no position;
     /// what a unit test needs.
-    pub fn new(value: impl Into<Vec<u8>>, timestamp_ms: i64) -> Self {
+    pub fn new(value: &'a (impl AsRef<[u8]> + ?Sized), timestamp_ms: i64) -> Self {
         Event {
             key: None,
-            value: value.into(),
-            headers: Vec::new(),
-            topic: String::new(),
+            value: value.as_ref(),
+            headers: &[],
+            topic: "",
             partition: 0,
             offset: 0,
             timestamp_ms,
@@ -117,27 +141,27 @@ impl Event {
 
     /// The value as UTF-8 text.
     pub fn text(&self) -> Result<&str, EventError> {
-        std::str::from_utf8(&self.value)
+        std::str::from_utf8(self.value)
             .map_err(|e| EventError::invalid_input(format!("value is not UTF-8: {e}")))
     }
 
     /// Parses the value into `T`, borrowing strings from the value where `T` allows
     /// (`&'a str`, `Cow<'a, str>` with `#[serde(borrow)]`). A missing field is reported as
     /// [`ErrorKind::MissingField`] naming it; anything else as [`ErrorKind::InvalidInput`].
-    pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, EventError> {
-        serde_json::from_slice(&self.value).map_err(|error| json::to_event_error(&error))
+    pub fn json<T: serde::Deserialize<'a>>(&self) -> Result<T, EventError> {
+        serde_json::from_slice(self.value).map_err(|error| json::to_event_error(&error))
     }
 
     /// A borrowed, order-preserving view of the value's fields, for reading fields and
     /// replacing or removing them (see [`json::Object`]).
-    pub fn object(&self) -> Result<json::Object<'_>, EventError> {
-        Ok(json::Object::parse(&self.value)?)
+    pub fn object(&self) -> Result<json::Object<'a>, EventError> {
+        Ok(json::Object::parse(self.value)?)
     }
 
     /// Starts a copy of the value to which new top-level fields are appended (see
     /// [`json::Splice`]); the fastest way to add fields.
     pub fn splice(&self) -> Result<json::Splice, EventError> {
-        Ok(json::Splice::new(&self.value)?)
+        Ok(json::Splice::new(self.value)?)
     }
 }
 

@@ -6,3 +6,4 @@ pub mod dlq;
 pub mod plugin;
 pub mod run;
 pub mod scaffold;
+pub mod toolchain;

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 /// Plugin subcommands.
 #[derive(clap::Subcommand)]
 pub enum PluginCommand {
-    /// Create a new plugin crate on the weir SDK, ready to build and test.
+    /// Create a new plugin project (Rust, JavaScript or Python) on the weir SDK, ready to
+    /// build and test.
     New(NewArgs),
     /// Run a plugin on sample events and print each output or error.
     Test(TestArgs),
@@ -43,8 +44,11 @@ pub struct NewArgs {
     /// Where to create the plugin folder.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
-    /// The weir SDK to depend on (`plugins/sdk` of a weir checkout); defaults to the one
-    /// this weir was built from.
+    /// The plugin's language.
+    #[arg(long, value_enum, default_value = "rust")]
+    lang: super::scaffold::Lang,
+    /// The weir SDK to depend on (`plugins/sdk`, `plugins/sdk-js` or `plugins/sdk-py` of a
+    /// weir checkout, by language); defaults to the one this weir was built from.
     #[arg(long)]
     sdk_path: Option<PathBuf>,
 }
@@ -60,18 +64,40 @@ pub struct InspectArgs {
 pub async fn execute(command: PluginCommand) -> Result<ExitCode> {
     match command {
         PluginCommand::New(args) => {
-            let root = super::scaffold::create(&args.name, &args.dir, args.sdk_path.as_deref())?;
+            let root = super::scaffold::create(
+                &args.name,
+                &args.dir,
+                args.sdk_path.as_deref(),
+                args.lang,
+            )?;
             println!("Created {}", root.display());
             println!("Next:");
             println!("  cd {}", root.display());
-            println!(
-                "  cargo test                                  # the plugin's own tests, natively"
-            );
-            println!("  cargo build --release --target wasm32-wasip2  # the component");
-            println!(
-                "  weir plugin test target/wasm32-wasip2/release/{}.wasm --input events.jsonl",
-                args.name.replace('-', "_")
-            );
+            let component = match args.lang {
+                super::scaffold::Lang::Rust => {
+                    println!(
+                        "  cargo test                                  # the plugin's own tests, natively"
+                    );
+                    println!("  cargo build --release --target wasm32-wasip2  # the component");
+                    format!(
+                        "target/wasm32-wasip2/release/{}.wasm",
+                        args.name.replace('-', "_")
+                    )
+                }
+                super::scaffold::Lang::Js => {
+                    println!("  npm install     # once: links the weir SDK");
+                    println!("  npm test        # the plugin's own tests, natively in Node");
+                    println!("  npm run build   # the component");
+                    format!("{}.wasm", args.name)
+                }
+                super::scaffold::Lang::Python => {
+                    println!("  (once, see README.md: a venv with the SDK's requirements.txt)");
+                    println!("  python -m unittest   # the plugin's own tests, natively");
+                    println!("  python build.py      # the component");
+                    format!("{}.wasm", args.name)
+                }
+            };
+            println!("  weir plugin test {component} --input events.jsonl");
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::Test(args) => tokio::task::block_in_place(|| test(args)),
@@ -186,6 +212,11 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
     println!("plugin:   {}", info.name);
     println!("version:  {} (content hash)", info.version);
     println!("size:     {} bytes", info.size);
+    println!(
+        "built by: {}",
+        super::toolchain::describe(&bytes)
+            .unwrap_or_else(|| "unknown (the component names no toolchain)".into())
+    );
     println!("world:    weir:transform/transformer");
     println!(
         "contract: {contract} ({supported}; this weir speaks {})",
