@@ -80,6 +80,8 @@ case "${1:-all}" in
   setup) setup ;;
   build) build ;;
   test) native_tests ;;
-  all) setup && build && native_tests ;;
+  # Not `setup && build && …`: inside an && list bash ignores `set -e`, and a failed build
+  # would go unnoticed.
+  all) setup; build; native_tests ;;
   *) echo "usage: $0 setup|build|test|all" >&2; exit 2 ;;
 esac

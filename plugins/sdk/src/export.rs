@@ -96,7 +96,7 @@ pub fn process<P: Plugin>(slot: &'static Slot<P>, batch: Batch) -> BatchResult {
 /// Makes a [`Plugin`] the component's implementation of the `transformer` world. Invoke it
 /// once, at the top level of the plugin crate, with the type that implements [`Plugin`]:
 ///
-/// ```ignore
+/// ```text
 /// weir_sdk::export!(MyPlugin);
 /// ```
 #[macro_export]
