@@ -2,7 +2,7 @@
 
 mod e2e;
 
-use e2e::{Setup, expected, same_instant, users};
+use e2e::{Setup, expected, header, same_instant, users};
 use weir_core::DeadLetterHeaders;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,13 +84,6 @@ async fn poison_events_are_dead_lettered_with_their_reason_and_every_other_event
         "{log}"
     );
 
-    let header = |e: &weir_core::Event, name: &str| {
-        e.headers
-            .iter()
-            .find(|h| h.name == name)
-            .map(|h| String::from_utf8_lossy(&h.value).into_owned())
-            .unwrap_or_default()
-    };
     let by_value: std::collections::HashMap<String, &weir_core::Event> = letters
         .iter()
         .map(|e| (String::from_utf8_lossy(&e.value).into_owned(), e))
@@ -422,12 +415,7 @@ async fn a_changed_plugin_file_is_swapped_in_and_a_broken_one_is_refused_while_t
         "version 2 handled the rest"
     );
     // The dead letter names the version that handled it: the one the reload logged.
-    let stage = letters[0]
-        .headers
-        .iter()
-        .find(|h| h.name == weir_core::DeadLetterHeaders::STAGE)
-        .map(|h| String::from_utf8_lossy(&h.value).into_owned())
-        .expect("stage header");
+    let stage = header(&letters[0], DeadLetterHeaders::STAGE);
     let version = stage.strip_prefix("plugin:plugin@").expect("plugin stage");
     let reload_line = log
         .lines()
@@ -490,13 +478,6 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
         )),
         "{log}"
     );
-    let header = |e: &weir_core::Event, name: &str| {
-        e.headers
-            .iter()
-            .find(|h| h.name == name)
-            .map(|h| String::from_utf8_lossy(&h.value).into_owned())
-            .unwrap_or_default()
-    };
     for (value, expectation) in &cases {
         let Some((class, field)) = expectation else {
             continue;

@@ -386,3 +386,13 @@ pub async fn scrape(port: u16) -> String {
     }
     body
 }
+
+/// A header's value as text ("" when the event has no such header).
+pub fn header(event: &Event, name: &str) -> String {
+    event
+        .headers
+        .iter()
+        .find(|h| h.name == name)
+        .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+        .unwrap_or_default()
+}
