@@ -6,9 +6,14 @@ mod compare;
 mod data;
 mod languages;
 mod measure;
+mod peer_paths;
+mod peer_report;
+mod peers;
 mod report;
 mod resources;
+mod scrape;
 mod stages;
+mod weir_child;
 
 use clap::{Args, Parser, Subcommand};
 use measure::Repetitions;
@@ -31,7 +36,16 @@ Measures weir without external services, in one run:
      beside this one; target < 150 MB), linear memory of one enricher instance, loading the
      enricher with and without the compiled cache, instantiating it (target < 50 us), and
      this process's peak RSS.
-  (4 and 5, Kafka in and the full path, need the real Kafka and Cassandra.)
+  4. with --with-peers (or --kafka/--cassandra): N synthetic users (`weir ingest
+     --synthetic`) in a fresh 4-partition topic, then the real `weir run --until-drained`
+     Kafka -> enricher -> null sink: events/s and weir's CPU time per event (/proc, user+sys),
+     between the last metrics scrape before the first acknowledgement and the first that saw
+     all of them;
+  5. the same into Cassandra (fresh keyspace, consistency one): events/s, CPU per event and
+     its ratio to section 3 (target within 2x), which component bounds the throughput (CPU of
+     weir, the Cassandra JVM and the machine, weir's wait on the sink); then a fresh topic fed
+     at half that rate while weir runs: p50/p99 from the Kafka record timestamp to the sink's
+     acknowledgement, from weir's `weir_event_latency_seconds` histogram.
 
 Input: 20,480 user events generated deterministically from examples/users.jsonl and
 tests/fixtures/users.jsonl (same bytes on every run). Every figure is the median of several
@@ -83,6 +97,22 @@ struct RunArgs {
     /// be recorded by a profiler: `perf record -g -- weir-bench --profile echo`.
     #[arg(long, value_name = "PATH")]
     profile: Option<stages::ProfilePath>,
+    /// Also run sections 4 and 5, starting a Kafka and a Cassandra for this run (through
+    /// weir-peers, in the run's temp dir) and stopping them at the end.
+    #[arg(long, conflicts_with = "kafka")]
+    with_peers: bool,
+    /// Run sections 4 and 5 against this running Kafka (`host:port`) instead.
+    #[arg(long, value_name = "HOST:PORT", requires = "cassandra")]
+    kafka: Option<String>,
+    /// ...and this running Cassandra (`host:port`).
+    #[arg(long, value_name = "HOST:PORT", requires = "kafka")]
+    cassandra: Option<String>,
+    /// The pid of that Cassandra's JVM, to report its CPU use in section 5.
+    #[arg(long, value_name = "PID", requires = "cassandra")]
+    cassandra_pid: Option<u32>,
+    /// Events per Kafka run in sections 4 and 5 (default 100,000; 20,000 with --quick).
+    #[arg(long, value_name = "N")]
+    peer_events: Option<u64>,
     /// How long `--profile` runs.
     #[arg(
         long,
@@ -205,6 +235,8 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         ),
     };
 
+    let peer_paths = peer_sections(args, scratch.path())?;
+
     eprintln!("weir-bench: plugin languages ...");
     let languages = languages::stage(&values, reps, scratch.path())?;
 
@@ -216,6 +248,7 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         load,
         instance_memory_bytes,
         weir_run,
+        peer_paths,
         peak_rss_bytes: measure::peak_rss_bytes(),
     };
     println!("{results}");
@@ -225,6 +258,40 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         println!("saved to {}", path.display());
     }
     Ok(())
+}
+
+/// Sections 4 and 5 when asked for: `None` when not, `Some(Err)` when they could not run.
+fn peer_sections(
+    args: &RunArgs,
+    scratch: &Path,
+) -> Result<Option<Result<peer_paths::PeerResults, String>>, String> {
+    let peers = match (&args.kafka, &args.cassandra) {
+        (Some(kafka), Some(cassandra)) => {
+            peers::PeerSet::given(kafka.clone(), cassandra.clone(), args.cassandra_pid)
+        }
+        _ if args.with_peers => {
+            eprintln!("weir-bench: starting Kafka and Cassandra ...");
+            peers::PeerSet::start(scratch)?
+        }
+        _ => return Ok(None),
+    };
+    let Some(weir) = resources::weir_binary() else {
+        return Ok(Some(Err(
+            "no `weir` binary beside weir-bench; build it with `cargo build --release -p weir`"
+                .into(),
+        )));
+    };
+    let shape = peer_paths::Shape {
+        events: args
+            .peer_events
+            .unwrap_or(if args.quick { 20_000 } else { 100_000 }),
+        latency_for: std::time::Duration::from_secs(if args.quick { 5 } else { 10 }),
+    };
+    // The cache section 6 filled: weir starts as a restart would, without compiling.
+    let cache = scratch.join("weir-run-cache");
+    let outcome = peer_paths::run(&weir, &peers, shape, &cache, scratch);
+    drop(peers);
+    Ok(Some(outcome))
 }
 
 fn write_saved(path: &Path, saved: &Saved) -> Result<(), String> {

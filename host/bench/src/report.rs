@@ -106,6 +106,8 @@ pub struct Results {
     pub instance_memory_bytes: Option<usize>,
     /// Section 6: `weir run` with a four-plugin chain, or why it was not measured.
     pub weir_run: Result<crate::resources::WeirRun, String>,
+    /// Sections 4 and 5, when asked for: their figures, or why they could not run.
+    pub peer_paths: Option<Result<crate::peer_paths::PeerResults, String>>,
     /// Peak resident set of this benchmark process at the end of the run.
     pub peak_rss_bytes: Option<u64>,
 }
@@ -250,6 +252,9 @@ impl Results {
                 Better::Lower,
             );
         }
+        if let Some(Ok(peer_paths)) = &self.peer_paths {
+            crate::peer_report::save(peer_paths, self.pipeline.cpu_ns_per_event, &mut put);
+        }
         Saved {
             format: FORMAT.into(),
             events: self.shape.events,
@@ -346,10 +351,7 @@ impl fmt::Display for Results {
             verdict(self.pipeline.per_core() >= TARGET_PIPELINE_PER_CORE)
         )?;
         writeln!(f)?;
-        writeln!(
-            f,
-            "4./5. Kafka in and the full path need the real Kafka and Cassandra: not measured by this command"
-        )?;
+        crate::peer_report::write(f, self.peer_paths.as_ref(), self.pipeline.cpu_ns_per_event)?;
         writeln!(f)?;
         let l = &self.load;
         let mut resources = String::new();

@@ -158,6 +158,7 @@ pub fn render(sources: &Sources) -> String {
             stage.replace('"', "'")
         );
     }
+    event_latency(&mut out, &p.event_latency.snapshot());
     if let Some(c) = &sources.cassandra {
         let s = c.snapshot();
         counter(
@@ -249,6 +250,30 @@ pub fn render(sources: &Sources) -> String {
         }
     }
     out
+}
+
+/// `weir_event_latency_seconds`: record timestamp to sink acknowledgement, per source event.
+fn event_latency(out: &mut String, s: &weir_core::LatencySnapshot) {
+    let _ = writeln!(
+        out,
+        "# HELP weir_event_latency_seconds Time from an event's record timestamp to the sink's acknowledgement.\n# TYPE weir_event_latency_seconds histogram"
+    );
+    let mut cumulative = 0;
+    for (i, n) in s.buckets.iter().enumerate() {
+        cumulative += n;
+        let le = weir_core::LATENCY_BUCKETS_MS
+            .get(i)
+            .map_or("+Inf".to_owned(), |ms| (*ms as f64 / 1e3).to_string());
+        let _ = writeln!(
+            out,
+            "weir_event_latency_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "weir_event_latency_seconds_sum {}\nweir_event_latency_seconds_count {cumulative}",
+        s.sum_ms as f64 / 1e3
+    );
 }
 
 /// Escapes a Prometheus label value.

@@ -7,11 +7,13 @@
 
 mod dead_letter;
 mod event;
+mod latency;
 mod pipeline;
 mod traits;
 
 pub use dead_letter::{DeadLetter, DeadLetterHeaders};
 pub use event::{ErrorClass, Event, Failure, Header, Position, Stage};
+pub use latency::{LATENCY_BUCKETS_MS, LatencyHistogram, LatencySnapshot};
 pub use pipeline::{
     Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal, termination_signal,
 };

@@ -7,6 +7,7 @@
 
 use crate::dead_letter::DeadLetter;
 use crate::event::{Event, Failure};
+use crate::latency::LatencyHistogram;
 use crate::traits::{Acker, BoxError, DeadLetterSink, EventResult, Sink, Source, Transform};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +49,8 @@ pub struct PipelineStats {
     pub transform_nanos: AtomicU64,
     /// Nanoseconds spent waiting for the sink.
     pub sink_nanos: AtomicU64,
+    /// Source events by time from their record timestamp to the sink's acknowledgement.
+    pub event_latency: LatencyHistogram,
     /// Dead-lettered events by (stage, error class).
     failures: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
 }
@@ -310,6 +313,7 @@ async fn write<K: Sink, D: DeadLetterSink, A: Acker>(
         stats
             .sink_nanos
             .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
+        stats.event_latency.record_acknowledged(&batch);
         let mut refused = 0;
         for (owner, result) in owners.into_iter().zip(write_results) {
             if let Err(failure) = result {
