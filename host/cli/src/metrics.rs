@@ -155,7 +155,7 @@ pub fn render(sources: &Sources) -> String {
         let _ = writeln!(
             out,
             "weir_events_failed_total{{stage=\"{}\",class=\"{class}\"}} {n}",
-            stage.replace('"', "'")
+            label(&stage)
         );
     }
     event_latency(&mut out, &p.event_latency.snapshot());

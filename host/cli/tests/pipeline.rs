@@ -522,21 +522,13 @@ async fn secrets_from_the_environment_never_appear_in_logs_or_errors() {
     );
     std::fs::write(&config, text).expect("config");
     let config = config.to_str().expect("utf-8 path");
+    let env = [
+        ("WEIR_LOG", "debug,librdkafka=debug"),
+        ("WEIR_TEST_SECRET", secret.as_str()),
+    ];
     let run = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
-            .args(args)
-            .current_dir(setup.dir.path())
-            .env("XDG_CACHE_HOME", setup.dir.path().join("cache"))
-            .env("WEIR_LOG", "debug,librdkafka=debug")
-            .env("WEIR_TEST_SECRET", &secret)
-            .output()
-            .expect("weir runs");
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), all)
+        let (ok, out, err) = setup.weir_with_env(args, &env);
+        (ok, out + &err)
     };
     let (ok, log) = run(&["run", "--config", config, "--until-drained"]);
     assert!(ok && log.contains("20 events in, 20 out"), "{log}");

@@ -156,23 +156,16 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
 /// The consumer that reads the dead-letter topic: a group of its own, from the start, until
 /// the end it had when assigned.
 fn reader_config(config: &WeirConfig, topic: Option<&str>) -> Result<KafkaSourceConfig> {
-    let DeadLetterConfig::Kafka(dlq) = &config.dead_letter else {
-        if topic.is_none() {
-            bail!(
-                "dead_letter.type is not \"kafka\": dead letters in a JSONL file are replayed by \
-                 running `weir run` with a file source on that file; or pass --topic"
-            );
-        }
-        return reader_for(config, None, topic.unwrap_or_default());
+    let dlq = match &config.dead_letter {
+        DeadLetterConfig::Kafka(dlq) => Some(dlq),
+        DeadLetterConfig::Jsonl { .. } => None,
     };
-    reader_for(config, Some(dlq), topic.unwrap_or(&dlq.topic))
-}
-
-fn reader_for(
-    config: &WeirConfig,
-    dlq: Option<&weir_kafka::DeadLetterConfig>,
-    topic: &str,
-) -> Result<KafkaSourceConfig> {
+    let Some(topic) = topic.or(dlq.map(|d| d.topic.as_str())) else {
+        bail!(
+            "dead_letter.type is not \"kafka\": dead letters in a JSONL file are replayed by \
+             running `weir run` with a file source on that file; or pass --topic"
+        );
+    };
     let source = match &config.source {
         SourceConfig::Kafka(k) => Some(k),
         SourceConfig::File(_) => None,

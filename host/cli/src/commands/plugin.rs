@@ -156,7 +156,9 @@ fn test(args: TestArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_events(
+/// Reads every event of a JSONL file (or `-` for stdin), as a file source would.
+/// Call from a blocking context (`block_in_place`).
+pub(crate) fn read_events(
     path: &std::path::Path,
     timestamp: weir_file::InputTimestamp,
 ) -> Result<Vec<weir_core::Event>> {

@@ -1,6 +1,7 @@
 //! `weir run` and `weir validate`.
 
 use crate::commands::components;
+use crate::commands::plugin::read_events;
 use crate::config::{SinkConfig, WeirConfig};
 use crate::plugins;
 use crate::progress;
@@ -225,29 +226,12 @@ fn sample_fields(
 ) -> Result<Vec<weir_cassandra::ExpectedField>> {
     use weir_cassandra::{ExpectedField, FieldKind};
     use weir_core::Transform;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--sample {}: cannot read it", path.display()))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let events: Vec<weir_core::Event> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, line)| weir_core::Event {
-            key: None,
-            value: bytes::Bytes::copy_from_slice(line.as_bytes()),
-            headers: Vec::new(),
-            timestamp_ms: now,
-            position: weir_core::Position {
-                topic: "sample".into(),
-                partition: 0,
-                offset: i as i64,
-            },
-        })
-        .collect();
+    let results = tokio::task::block_in_place(|| {
+        let events = read_events(path, weir_file::InputTimestamp::Now)
+            .with_context(|| format!("--sample {}", path.display()))?;
+        anyhow::Ok(chain.transform(&events))
+    })?;
     let mut fields: Vec<ExpectedField> = Vec::new();
-    let results = tokio::task::block_in_place(|| chain.transform(&events));
     for output in results.into_iter().flatten().flatten() {
         let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&output.value) else {
             continue;

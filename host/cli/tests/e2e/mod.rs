@@ -131,11 +131,17 @@ enabled = false
 
     /// Runs `weir ARGS` to completion; returns whether it succeeded, its stdout and stderr.
     pub fn weir(&self, args: &[&str]) -> (bool, String, String) {
+        self.weir_with_env(args, &[])
+    }
+
+    /// Like [`weir`](Self::weir), with more environment variables (later ones win).
+    pub fn weir_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         let output = Command::new(env!("CARGO_BIN_EXE_weir"))
             .args(args)
             .current_dir(self.dir.path())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("WEIR_LOG", "info,librdkafka=warn")
+            .envs(env.iter().copied())
             .output()
             .expect("weir runs");
         (
