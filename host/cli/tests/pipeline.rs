@@ -186,7 +186,10 @@ async fn a_sink_outage_is_waited_out_and_every_event_is_written_once_it_recovers
     let upstream = setup.cassandra.parse().expect("cassandra address");
     let proxy = FaultProxy::start_cql(upstream).await.expect("proxy");
     let config = setup.config(&proxy.addr().to_string(), "");
-    let weir = setup.start(&config, "weir.log");
+    // Each burst below fails the next 20 requests, and when few writes are in flight one
+    // event's retries can meet all of them: the budget must outlast a burst.
+    let budget = ["--set", "sink.retry.max_attempts=25"];
+    let weir = setup.start_with(&config, "weir.log", &budget);
     let users = users(1500);
     setup.produce(&users[..500]).await;
     setup.wait_for_rows(500).await;
