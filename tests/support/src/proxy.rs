@@ -34,6 +34,7 @@ struct Shared {
     generation: watch::Sender<u64>,
     fault: Mutex<Option<CqlFault>>,
     injected: AtomicU64,
+    forwarded_writes: AtomicU64,
     accepted: AtomicU64,
     /// Prepared statement id → whether its statement is a write.
     prepared: Mutex<HashMap<Vec<u8>, bool>>,
@@ -64,6 +65,7 @@ impl FaultProxy {
             generation: watch::channel(0).0,
             fault: Mutex::new(None),
             injected: AtomicU64::new(0),
+            forwarded_writes: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
             prepared: Mutex::new(HashMap::new()),
         });
@@ -113,6 +115,12 @@ impl FaultProxy {
     /// How many requests were answered with an injected error so far.
     pub fn injected(&self) -> u64 {
         self.shared.injected.load(Ordering::SeqCst)
+    }
+
+    /// How many write requests (CQL mode) were passed on to the server so far: a count of
+    /// writes that may have reached it, retries included.
+    pub fn forwarded_writes(&self) -> u64 {
+        self.shared.forwarded_writes.load(Ordering::SeqCst)
     }
 
     /// How many client connections were accepted so far (refused ones included).
@@ -236,6 +244,7 @@ async fn proxy_connection(client: TcpStream, shared: Arc<Shared>) {
                                 }
                                 continue;
                             }
+                            shared.forwarded_writes.fetch_add(1, Ordering::SeqCst);
                         }
                         Request::Prepare { is_write } => {
                             pending
