@@ -18,6 +18,12 @@ async fn every_event_survives_every_fault_of_the_matrix() {
         .await
         .expect("the matrix runs");
     let table = weir_faults::markdown_table(&outcomes);
+    // For the README: `weir-faults --render target/fault-matrix.json --update-readme`.
+    let json = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/fault-matrix.json"
+    );
+    std::fs::write(json, serde_json::to_string_pretty(&outcomes).expect("json")).expect("write");
     assert_eq!(outcomes.len(), weir_faults::Fault::ALL.len(), "{table}");
     for outcome in &outcomes {
         assert!(

@@ -84,10 +84,7 @@ impl Lab {
     /// Starts `weir run` on `stream`, stderr to `<name>.log` in the stream's dir.
     pub fn start_weir(&self, stream: &Stream, name: &str) -> anyhow::Result<WeirProcess> {
         let log = stream.dir.join(format!("{name}.log"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)?;
+        let file = std::fs::File::create(&log)?;
         let child = Command::new(&self.weir)
             .args(["run", "--config"])
             .arg(&stream.config)
@@ -209,17 +206,29 @@ impl WeirProcess {
     /// Waits until weir logs that its pipeline runs (source, chain and sink are up), so a
     /// fault meets a running pipeline rather than its start-up.
     pub async fn started(&mut self) -> anyhow::Result<()> {
+        self.logged("Pipeline started").await
+    }
+
+    /// Waits until the group has given weir its partitions: from then on it processes.
+    pub async fn assigned(&mut self) -> anyhow::Result<()> {
+        self.logged("Partitions assigned").await
+    }
+
+    async fn logged(&mut self, line: &str) -> anyhow::Result<()> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
             if let Some(crash) = self.crashed() {
                 anyhow::bail!(crash);
             }
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if log.contains("Pipeline started") {
+            if log.contains(line) {
                 return Ok(());
             }
             if std::time::Instant::now() > deadline {
-                anyhow::bail!("weir did not start within 120 s:\n{}", tail(&self.log, 30));
+                anyhow::bail!(
+                    "weir did not log `{line}` within 120 s:\n{}",
+                    tail(&self.log, 30)
+                );
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }

@@ -56,12 +56,12 @@ impl MatrixOptions {
 }
 
 /// What one fault did to the stream.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Short name of the fault.
-    pub fault: &'static str,
+    pub fault: String,
     /// What was done, for the table.
-    pub what: &'static str,
+    pub what: String,
     /// Distinct events produced.
     pub produced: usize,
     /// Of those, events made invalid on purpose (they belong in the dead-letter topic).
@@ -225,8 +225,8 @@ mod tests {
     #[test]
     fn an_outcome_survives_only_with_nothing_lost_and_only_invalid_events_dead_lettered() {
         let good = Outcome {
-            fault: "f",
-            what: "f",
+            fault: "f".into(),
+            what: "f".into(),
             produced: 10,
             invalid: 2,
             rows: 8,

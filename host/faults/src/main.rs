@@ -28,6 +28,10 @@ struct Args {
     /// Also write the outcomes as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Render the outcomes saved in this JSON file (`--json`, or the test's
+    /// `target/fault-matrix.json`) instead of running the matrix.
+    #[arg(long, conflicts_with_all = ["faults", "json"])]
+    render: Option<PathBuf>,
     /// Write the table into this README's fault-matrix section.
     #[arg(long, num_args = 0..=1, default_missing_value = "README.md")]
     update_readme: Option<PathBuf>,
@@ -45,7 +49,10 @@ async fn main() -> anyhow::Result<()> {
     if !args.faults.is_empty() {
         options.faults = args.faults;
     }
-    let outcomes = weir_faults::run(&options, |line| eprintln!("weir-faults: {line}")).await?;
+    let outcomes: Vec<weir_faults::Outcome> = match &args.render {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        None => weir_faults::run(&options, |line| eprintln!("weir-faults: {line}")).await?,
+    };
     let table = weir_faults::markdown_table(&outcomes);
     println!("{table}");
     if let Some(path) = &args.json {
@@ -58,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
     let failed: Vec<&str> = outcomes
         .iter()
         .filter(|o| !o.survived())
-        .map(|o| o.fault)
+        .map(|o| o.fault.as_str())
         .collect();
     if !failed.is_empty() {
         anyhow::bail!("not survived: {}", failed.join(", "));

@@ -14,7 +14,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(300);
 /// One way the world breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Fault {
-    /// weir SIGKILLed at random points, 10 rounds, restarted each time.
+    /// weir SIGKILLed at a random point while it processes, 10 rounds, restarted each time.
     WeirKill,
     /// The Kafka broker SIGKILLed mid-stream, restarted on its data.
     KafkaKill,
@@ -74,7 +74,9 @@ impl Fault {
     /// What is done, for the table.
     pub fn what(self) -> &'static str {
         match self {
-            Fault::WeirKill => "weir `kill -9` at random points, 10 rounds, restarted each time",
+            Fault::WeirKill => {
+                "weir `kill -9` at a random point while it processes, 10 rounds, restarted each time"
+            }
             Fault::KafkaKill => {
                 "Kafka broker `kill -9` mid-stream, restarted 5 s later on its data"
             }
@@ -112,11 +114,17 @@ pub async fn run(lab: &mut Lab, fault: Fault, progress: &impl Fn(&str)) -> anyho
         let mut weir = lab.start_weir(&stream, "weir")?;
         weir.started().await?;
         let events = traffic::events(&tag, count, None);
+        // The kill rounds take about 80 s: the same events, spread over them.
+        let rate = if fault == Fault::WeirKill {
+            (lab.rate / 4).max(1)
+        } else {
+            lab.rate
+        };
         let producer = tokio::spawn(traffic::produce(
             lab.kafka.clone(),
             stream.topic.clone(),
             events,
-            Some(lab.rate),
+            Some(rate),
         ));
         inject(lab, fault, &stream, &mut weir, &mut peak, progress).await?;
         (producer.await??, weir)
@@ -179,8 +187,8 @@ pub async fn run(lab: &mut Lab, fault: Fault, progress: &impl Fn(&str)) -> anyho
         .filter(|k| valid_ids.contains(k.as_str()))
         .count();
     Ok(Outcome {
-        fault: fault.name(),
-        what: fault.what(),
+        fault: fault.name().to_owned(),
+        what: fault.what().to_owned(),
         produced: sent.valid.len() + sent.invalid.len(),
         invalid: sent.invalid.len(),
         rows: rows.len(),
@@ -214,11 +222,14 @@ async fn inject(
     };
     match fault {
         Fault::WeirKill => {
+            // Each process is killed while it processes: once it has its partitions (a killed
+            // member's are only handed on after its session times out, 6 s here).
             for round in 1..=10 {
-                sleep_s(0.5 + 2.0 * fastrand::f64()).await;
+                weir.assigned().await?;
+                sleep_s(0.2 + 1.8 * fastrand::f64()).await;
                 *peak = (*peak).max(weir.kill9());
                 progress(&format!("{name}: round {round}: weir killed, restarting"));
-                *weir = lab.start_weir(stream, "weir")?;
+                *weir = lab.start_weir(stream, &format!("weir-{round}"))?;
             }
         }
         Fault::KafkaKill => {
