@@ -86,14 +86,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 
     let started = Instant::now();
     tracing::info!(config = %args.config.display(), "Pipeline started");
-    // On a worker thread, beside the driver's connection tasks: a request and its response
-    // then wake tasks on the same thread instead of crossing from `block_on`'s thread.
-    let result = match tokio::spawn(pipeline.run(shutdown)).await {
-        Ok(result) => result,
-        Err(e) => Err(weir_core::PipelineError::Transform(format!(
-            "the pipeline task ended abnormally: {e}"
-        ))),
-    };
+    let result = components::run_on_worker(pipeline.run(shutdown)).await;
     status.abort();
     progress::summary(&stats, started.elapsed());
     result.context("the pipeline stopped")?;
