@@ -110,6 +110,10 @@ struct RunArgs {
     /// The pid of that Cassandra's JVM, to report its CPU use in section 5.
     #[arg(long, value_name = "PID", requires = "cassandra")]
     cassandra_pid: Option<u32>,
+    /// Run only sections 4 and 5, and section 3 that section 5's CPU per event is compared
+    /// with: the full path alone, for iterating on it (not saved by --json).
+    #[arg(long, conflicts_with_all = ["json", "profile"])]
+    peers_only: bool,
     /// Events per Kafka run in sections 4 and 5 (default 100,000; 20,000 with --quick).
     #[arg(long, value_name = "N")]
     peer_events: Option<u64>,
@@ -196,24 +200,28 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         return Ok(());
     }
 
+    if args.peers_only {
+        if !args.with_peers && args.kafka.is_none() {
+            return Err("--peers-only needs --with-peers, or --kafka and --cassandra".into());
+        }
+        let pipeline = host_pipeline(args, &enricher, &values, events.len(), scratch.path())?;
+        let peer_paths = peer_sections(args, scratch.path())?;
+        println!(
+            "{}",
+            report::PeerOnlyResults {
+                pipeline,
+                peer_paths
+            }
+        );
+        return Ok(());
+    }
+
     eprintln!("weir-bench: plugin stage ...");
     let plugin = stages::plugin_stage(&enricher, &values, reps);
     eprintln!("weir-bench: no-op crossing ...");
     let echo = stages::echo_stage(&echo, &values, reps);
-    eprintln!("weir-bench: host pipeline ...");
+    let pipeline = host_pipeline(args, &enricher, &values, events.len(), scratch.path())?;
     let input = scratch.path().join("users.jsonl");
-    stages::write_jsonl(&input, &values)?;
-    let pipeline_reps = Repetitions {
-        warmup: 1,
-        timed: if args.quick { 3 } else { 5 },
-    };
-    let pipeline = stages::pipeline_stage(
-        &enricher,
-        &input,
-        &scratch.path().join("dead-letters.jsonl"),
-        events.len(),
-        pipeline_reps,
-    )?;
     eprintln!("weir-bench: load costs ...");
     let load_reps = Repetitions {
         warmup: 1,
@@ -258,6 +266,30 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         println!("saved to {}", path.display());
     }
     Ok(())
+}
+
+/// Section 3, over `values` written to `scratch/users.jsonl`.
+fn host_pipeline(
+    args: &RunArgs,
+    enricher: &std::sync::Arc<weir_runtime::Plugin>,
+    values: &[String],
+    events: usize,
+    scratch: &Path,
+) -> Result<report::PipelineRun, String> {
+    eprintln!("weir-bench: host pipeline ...");
+    let input = scratch.join("users.jsonl");
+    stages::write_jsonl(&input, values)?;
+    let reps = Repetitions {
+        warmup: 1,
+        timed: if args.quick { 3 } else { 5 },
+    };
+    stages::pipeline_stage(
+        enricher,
+        &input,
+        &scratch.join("dead-letters.jsonl"),
+        events,
+        reps,
+    )
 }
 
 /// Sections 4 and 5 when asked for: `None` when not, `Some(Err)` when they could not run.

@@ -337,19 +337,7 @@ impl fmt::Display for Results {
             verdict(self.echo.ns_per_event <= TARGET_ECHO_NS)
         )?;
         writeln!(f)?;
-        writeln!(
-            f,
-            "3. Host pipeline: file source -> enricher -> null sink, weir_core::Pipeline, batch 512, 2 runtime threads"
-        )?;
-        writeln!(
-            f,
-            "   {} events/s wall; {:.0} ns CPU per event (all threads) = {} events/s per core; target >= {} per core: {}",
-            grouped(self.pipeline.events_per_s),
-            self.pipeline.cpu_ns_per_event,
-            grouped(self.pipeline.per_core()),
-            grouped(TARGET_PIPELINE_PER_CORE),
-            verdict(self.pipeline.per_core() >= TARGET_PIPELINE_PER_CORE)
-        )?;
+        write_pipeline(f, &self.pipeline)?;
         writeln!(f)?;
         crate::peer_report::write(f, self.peer_paths.as_ref(), self.pipeline.cpu_ns_per_event)?;
         writeln!(f)?;
@@ -404,6 +392,40 @@ impl fmt::Display for Results {
             None => writeln!(resources, "   peak RSS: not reported by this platform")?,
         }
         f.write_str(&resources)
+    }
+}
+
+/// Section 3, the reference for section 5's CPU per event.
+fn write_pipeline(f: &mut fmt::Formatter<'_>, pipeline: &PipelineRun) -> fmt::Result {
+    writeln!(
+        f,
+        "3. Host pipeline: file source -> enricher -> null sink, weir_core::Pipeline, batch 512, 2 runtime threads"
+    )?;
+    writeln!(
+        f,
+        "   {} events/s wall; {:.0} ns CPU per event (all threads) = {} events/s per core; target >= {} per core: {}",
+        grouped(pipeline.events_per_s),
+        pipeline.cpu_ns_per_event,
+        grouped(pipeline.per_core()),
+        grouped(TARGET_PIPELINE_PER_CORE),
+        verdict(pipeline.per_core() >= TARGET_PIPELINE_PER_CORE)
+    )
+}
+
+/// What `--peers-only` measured: section 3 and sections 4 and 5.
+#[derive(Debug, Clone)]
+pub struct PeerOnlyResults {
+    /// Section 3.
+    pub pipeline: PipelineRun,
+    /// Sections 4 and 5, or why they could not run.
+    pub peer_paths: Option<Result<crate::peer_paths::PeerResults, String>>,
+}
+
+impl fmt::Display for PeerOnlyResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_pipeline(f, &self.pipeline)?;
+        writeln!(f)?;
+        crate::peer_report::write(f, self.peer_paths.as_ref(), self.pipeline.cpu_ns_per_event)
     }
 }
 

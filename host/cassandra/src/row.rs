@@ -3,11 +3,15 @@
 //! tombstone nor overwrites an older value), CQL null for a JSON `null`.
 
 use crate::config::UnknownFields;
-use crate::convert::{cql_type_name, to_cql};
+use crate::convert::{ConvertError, cql_type_name, to_cql};
 use crate::ident::quote;
 use crate::schema::TableSchema;
+use scylla::cluster::metadata::{ColumnType, NativeType};
 use scylla::value::{CqlValue, MaybeUnset};
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use weir_core::{ErrorClass, Event, Failure, Stage};
 
 /// Bound values of one INSERT execution.
@@ -42,10 +46,16 @@ pub(crate) fn row_values(
     event: &Event,
     event_timestamp: bool,
 ) -> Result<RowValues, Failure> {
-    let object = parse_object(&event.value)?;
-    if unknown_fields == UnknownFields::Error
-        && let Some(field) = object.keys().find(|k| schema.column(k).is_none())
-    {
+    let fields = match Fields::parse(schema, unknown_fields, &event.value) {
+        Ok(fields) => fields,
+        // The one-pass parser only says that it failed; the full parse says why.
+        Err(error) => {
+            return Err(parse_object(&event.value)
+                .err()
+                .unwrap_or_else(|| reject(None, format!("the event cannot be read: {error}"))));
+        }
+    };
+    if let Some(field) = &fields.unknown {
         return Err(reject(
             Some(field),
             format!(
@@ -55,8 +65,8 @@ pub(crate) fn row_values(
         ));
     }
     let mut values = Vec::with_capacity(schema.columns.len() + 1);
-    for column in &schema.columns {
-        let value = match object.get(&column.name) {
+    for (column, field) in schema.columns.iter().zip(fields.slots) {
+        let value = match field {
             None | Some(Value::Null) if column.key => {
                 return Err(reject(
                     Some(&column.name),
@@ -69,13 +79,13 @@ pub(crate) fn row_values(
             }
             None => MaybeUnset::Unset,
             Some(Value::Null) => MaybeUnset::Set(None),
-            Some(v) => MaybeUnset::Set(Some(to_cql(v, &column.typ).map_err(|e| {
+            Some(v) => MaybeUnset::Set(Some(owned_to_cql(v, &column.typ).map_err(|(v, e)| {
                 reject(
                     Some(&column.name),
                     format!(
                         "field `{}`: value {} cannot be written to column `{}` of type {}: {}",
                         column.name,
-                        excerpt(v),
+                        excerpt(&v),
                         column.name,
                         cql_type_name(&column.typ),
                         e.0
@@ -91,6 +101,108 @@ pub(crate) fn row_values(
         values.push(MaybeUnset::Set(Some(CqlValue::BigInt(micros))));
     }
     Ok(values)
+}
+
+/// [`to_cql`] for a value the row owns: a string bound to a text column is moved, not copied.
+fn owned_to_cql(value: Value, typ: &ColumnType<'_>) -> Result<CqlValue, (Value, ConvertError)> {
+    match (value, typ) {
+        (Value::String(s), ColumnType::Native(NativeType::Text)) => Ok(CqlValue::Text(s)),
+        (value, typ) => to_cql(&value, typ).map_err(|e| (value, e)),
+    }
+}
+
+/// An event's top-level fields, one slot per column in schema order. Read in one pass over
+/// the bytes: keys are borrowed and matched against the columns, no map is built, and
+/// fields without a column are dropped as soon as they are read.
+struct Fields {
+    slots: Vec<Option<Value>>,
+    /// With `unknown_fields = "error"`, the first field that has no column.
+    unknown: Option<String>,
+}
+
+impl Fields {
+    fn parse(
+        schema: &TableSchema,
+        unknown_fields: UnknownFields,
+        bytes: &[u8],
+    ) -> serde_json::Result<Fields> {
+        let mut reader = serde_json::Deserializer::from_slice(bytes);
+        let fields = FieldsSeed {
+            schema,
+            unknown_fields,
+        }
+        .deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(fields)
+    }
+}
+
+struct FieldsSeed<'s> {
+    schema: &'s TableSchema,
+    unknown_fields: UnknownFields,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
+    type Value = Fields;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Fields, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldsSeed<'_> {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut slots: Vec<Option<Value>> = vec![None; self.schema.columns.len()];
+        let mut unknown = None;
+        while let Some(FieldName(name)) = map.next_key()? {
+            match self.schema.columns.iter().position(|c| c.name == name) {
+                // A repeated field: the last one wins, as in a parsed JSON object.
+                Some(index) => slots[index] = Some(map.next_value()?),
+                None => {
+                    if self.unknown_fields == UnknownFields::Error && unknown.is_none() {
+                        unknown = Some(name.into_owned());
+                    }
+                    // Read in full, not skipped: the nesting limit of a parsed value
+                    // applies to every field, so a hostile one is refused, not written.
+                    map.next_value::<Value>()?;
+                }
+            }
+        }
+        Ok(Fields { slots, unknown })
+    }
+}
+
+/// A field name, borrowed from the event unless it has escapes.
+struct FieldName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for FieldName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(FieldNameVisitor)
+    }
+}
+
+struct FieldNameVisitor;
+
+impl<'de> Visitor<'de> for FieldNameVisitor {
+    type Value = FieldName<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(FieldName(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(FieldName(Cow::Owned(name.to_owned())))
+    }
 }
 
 fn parse_object(value: &[u8]) -> Result<Map<String, Value>, Failure> {
@@ -191,6 +303,39 @@ mod tests {
             insert_statement(&schema(), true),
             r#"INSERT INTO "ks"."t" ("id", "age", "name") VALUES (?, ?, ?) USING TIMESTAMP ?"#
         );
+    }
+
+    #[test]
+    fn field_names_nesting_and_trailing_bytes_are_read_like_a_parsed_object() {
+        let row = row_values(
+            &schema(),
+            UnknownFields::Error,
+            &event(&format!(r#"{{"\u0069d":"{ID}","name":"a","name":"b"}}"#)),
+            false,
+        )
+        .expect("valid");
+        assert!(matches!(row[0], MaybeUnset::Set(Some(CqlValue::Uuid(_)))));
+        assert!(matches!(&row[2], MaybeUnset::Set(Some(CqlValue::Text(t))) if t == "b"));
+        assert_eq!(row.len(), 3);
+        let f = row_values(
+            &schema(),
+            UnknownFields::Ignore,
+            &event(&format!(r#"{{"id":"{ID}"}} trailing"#)),
+            true,
+        )
+        .expect_err("trailing characters");
+        assert!(f.message.contains("not JSON"), "{}", f.message);
+        let f = row_values(&schema(), UnknownFields::Ignore, &event("[1]"), true)
+            .expect_err("an array");
+        assert!(f.message.contains("not an object"), "{}", f.message);
+        let deep = format!(
+            r#"{{"id":"{ID}","extra":{}1{}}}"#,
+            r#"{"a":"#.repeat(500),
+            "}".repeat(500)
+        );
+        let f = row_values(&schema(), UnknownFields::Ignore, &event(&deep), true)
+            .expect_err("nested past the parser's limit, even in a field without a column");
+        assert!(f.message.contains("recursion limit"), "{}", f.message);
     }
 
     #[test]

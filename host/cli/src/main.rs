@@ -29,6 +29,17 @@ struct Cli {
     /// which prints its own progress: warn].
     #[arg(long, global = true, env = "WEIR_LOG")]
     log: Option<String>,
+    /// Threads of the async runtime: network I/O and the pipeline's stages (plugins run on
+    /// threads of their own). One keeps a Cassandra request and its response on the same
+    /// thread, with fewer wake-ups and context switches than a thread per core.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 1,
+        env = "WEIR_WORKER_THREADS",
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    worker_threads: u16,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,6 +85,7 @@ fn main() -> ExitCode {
     });
     init_logging(cli.log_format, &log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(cli.worker_threads))
         .enable_all()
         .build()
     {

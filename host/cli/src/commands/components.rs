@@ -1,10 +1,13 @@
 //! Builds the configured source, sink and dead-letter destination. Each is an enum over the
-//! available implementations, so one pipeline type serves every combination.
+//! available implementations, so one pipeline type serves every combination. Every command
+//! that runs a pipeline runs it through [`run_on_worker`].
 
 use crate::config::{DeadLetterConfig, SinkConfig, SourceConfig, WeirConfig};
 use anyhow::{Context, Result};
+use std::sync::Arc;
 use weir_core::{
-    Acker, BoxError, DeadLetter, DeadLetterSink, Event, Position, Sink, Source, WriteResults,
+    Acker, BoxError, DeadLetter, DeadLetterSink, Event, PipelineError, PipelineStats, Position,
+    Sink, Source, WriteResults,
 };
 use weir_file::{FileSource, JsonlDeadLetters, JsonlSink, NullSink};
 
@@ -191,5 +194,20 @@ impl DeadLetterSink for AnyDeadLetters {
             AnyDeadLetters::Jsonl(d) => d.send(letters).await,
             AnyDeadLetters::Kafka(d) => d.send(letters).await,
         }
+    }
+}
+
+/// Runs a pipeline (`pipeline.run(shutdown)`) as a task on a worker thread, beside the
+/// Cassandra driver's connection tasks: a request and its response then wake tasks on the
+/// same thread instead of crossing from `block_on`'s thread with a futex wake-up each.
+pub async fn run_on_worker<F>(run: F) -> Result<Arc<PipelineStats>, PipelineError>
+where
+    F: Future<Output = Result<Arc<PipelineStats>, PipelineError>> + Send + 'static,
+{
+    match tokio::spawn(run).await {
+        Ok(result) => result,
+        Err(e) => Err(PipelineError::Transform(format!(
+            "the pipeline task ended abnormally: {e}"
+        ))),
     }
 }

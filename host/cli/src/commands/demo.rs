@@ -365,7 +365,7 @@ async fn consume(
         stop();
     });
     let progress = tokio::spawn(consuming(Arc::clone(&stats), expected));
-    let result = pipeline.run(shutdown).await;
+    let result = crate::commands::components::run_on_worker(pipeline.run(shutdown)).await;
     progress.abort();
     stopper.abort();
     result.context("the pipeline stopped")?;

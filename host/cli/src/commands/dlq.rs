@@ -125,7 +125,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     tokio::spawn(progress::on_signals(stop));
     let started = Instant::now();
     tracing::info!(%topic, dry_run = args.dry_run, "Replaying dead letters");
-    let result = pipeline.run(shutdown).await;
+    let result = crate::commands::components::run_on_worker(pipeline.run(shutdown)).await;
     result.context("the replay stopped")?;
 
     let read = counts.read.load(std::sync::atomic::Ordering::Relaxed);

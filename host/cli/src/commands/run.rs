@@ -86,7 +86,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 
     let started = Instant::now();
     tracing::info!(config = %args.config.display(), "Pipeline started");
-    let result = pipeline.run(shutdown).await;
+    let result = components::run_on_worker(pipeline.run(shutdown)).await;
     status.abort();
     progress::summary(&stats, started.elapsed());
     result.context("the pipeline stopped")?;

@@ -317,6 +317,19 @@ impl Weir {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Waits until the log contains `fragment`; fails the test with the log if it never does.
+    pub async fn wait_for_log(&self, fragment: &str) {
+        let logged = weir_test_support::wait_until(DEADLINE, fragment, || async {
+            self.log().contains(fragment)
+        })
+        .await;
+        assert!(
+            logged.is_ok(),
+            "`{fragment}` not logged within {DEADLINE:?}; log:\n{}",
+            self.log()
+        );
+    }
 }
 
 impl Drop for Weir {
