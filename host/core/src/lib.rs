@@ -9,6 +9,7 @@ mod dead_letter;
 mod event;
 mod latency;
 mod pipeline;
+pub mod secret;
 mod traits;
 
 pub use dead_letter::{DeadLetter, DeadLetterHeaders};
