@@ -26,6 +26,7 @@ use std::time::Duration;
 
 pub use error::Error;
 pub use jars::JarSource;
+pub use kafka::MAX_MESSAGE_BYTES;
 pub use process::{Server, rss_kib};
 
 /// Which of the two servers.

@@ -221,8 +221,14 @@ enabled = false
 
     /// Produces raw values (any bytes), keyed like [`produce`](Self::produce).
     pub async fn produce_bytes(&self, values: &[&[u8]]) {
+        // Records up to what the harness broker accepts (the hostile inputs hold 10 MB).
+        let mut properties = self.login.kafka.clone();
+        properties.0.insert(
+            "message.max.bytes".into(),
+            weir_kafka::PropertyValue::Integer(weir_peers::MAX_MESSAGE_BYTES as i64),
+        );
         let producer =
-            KafkaProducer::new(&Brokers::parse(&self.kafka), &self.login.kafka).expect("producer");
+            KafkaProducer::new(&Brokers::parse(&self.kafka), &properties).expect("producer");
         let records: Vec<ProducerRecord> = values
             .iter()
             .enumerate()
