@@ -119,6 +119,16 @@ async fn credentials_from_env_and_file_reach_password_protected_servers_and_neve
     );
     outputs.push(log);
 
+    // So does `weir ingest`'s producer, instead of waiting for its deliveries to time out.
+    let (ok, log) = run_until_exit(&setup, &ingest, &[(KAFKA_PASSWORD_VAR, wrong)]);
+    assert!(!ok, "a wrong Kafka password must fail weir ingest:\n{log}");
+    assert!(log.contains("Kafka refused the login"), "{log}");
+    assert!(
+        !log.contains(wrong),
+        "the wrong Kafka password was printed:\n{log}"
+    );
+    outputs.push(log);
+
     // A wrong Cassandra password (from the file) stops it with an error naming Cassandra.
     let wrong = "wrong-cassandra-pw-Cq7";
     std::fs::write(&password_file, wrong).expect("password file");

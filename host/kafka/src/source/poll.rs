@@ -152,7 +152,7 @@ impl ClientContext for WeirContext {
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         crate::logging::client_error(&error, reason);
         // librdkafka would retry a refused login forever; a wrong password does not heal.
-        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+        if crate::logging::is_login_refused(&error) {
             self.shared.fail(format!(
                 "Kafka refused the login ({reason}); check `sasl.mechanism`, `sasl.username` \
                  and `sasl.password` in `source.properties`"
