@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
+use weir_core::secret::SecretRef;
 
 /// Configuration of the Cassandra (or ScyllaDB) sink.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,7 +44,8 @@ pub struct CassandraSinkConfig {
     /// User name for password authentication.
     #[serde(default)]
     pub username: Option<String>,
-    /// Password, or `env:NAME` to read it from the environment variable `NAME`. Never logged.
+    /// Password, or `env:NAME` / `file:PATH` to read it from the environment variable `NAME`
+    /// or the file `PATH`. Never logged.
     #[serde(default)]
     pub password: Option<Secret>,
     /// Client-side limit on one write attempt, e.g. `"12s"`.
@@ -188,7 +190,8 @@ impl<'de> Deserialize<'de> for ConsistencyLevel {
     }
 }
 
-/// A secret from the config: a literal, or `env:NAME`. Its `Debug` never shows the value.
+/// A secret from the config: a literal, `env:NAME` or `file:PATH` (see
+/// [`weir_core::secret`]). Its `Debug` never shows the value.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -199,22 +202,21 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The secret's value, reading the environment for `env:NAME`.
+    /// The secret's value, read from the environment for `env:NAME`, from the file for
+    /// `file:PATH`.
     pub fn resolve(&self) -> Result<String, String> {
-        match self.0.strip_prefix("env:") {
-            Some(var) => std::env::var(var).map_err(|_| {
-                format!("the environment variable `{var}` is not set (or not UTF-8); export it")
-            }),
-            None => Ok(self.0.clone()),
-        }
+        SecretRef::parse(&self.0)
+            .resolve()
+            .map_err(|e| e.to_string())
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.strip_prefix("env:") {
-            Some(var) => write!(f, "Secret(env:{var})"),
-            None => f.write_str("Secret(<redacted>)"),
+        if SecretRef::parse(&self.0).is_reference() {
+            write!(f, "Secret({})", self.0)
+        } else {
+            f.write_str("Secret(<redacted>)")
         }
     }
 }
@@ -339,7 +341,7 @@ impl CassandraSinkConfig {
         match (&self.username, &self.password) {
             (Some(_), None) => bad(
                 "password",
-                "is missing while `username` is set; add it (`env:NAME` reads a variable)".into(),
+                "is missing while `username` is set; add it (`env:NAME` or `file:PATH` reads it from a variable or a file)".into(),
             ),
             (None, Some(_)) => bad(
                 "username",

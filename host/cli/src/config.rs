@@ -96,6 +96,10 @@ pub struct PipelineConfig {
     /// Batches allowed between reading and acknowledging; bounds memory.
     #[serde(default = "PipelineConfig::default_in_flight")]
     pub max_batches_in_flight: usize,
+    /// Largest event (key + value + headers, in bytes) handed to the plugins; a larger one is
+    /// dead-lettered as `too-large` with the first 64 KiB of its value. Default 1 MiB.
+    #[serde(default = "PipelineConfig::default_max_event_bytes")]
+    pub max_event_bytes: usize,
 }
 
 impl PipelineConfig {
@@ -105,6 +109,18 @@ impl PipelineConfig {
     const fn default_in_flight() -> usize {
         4
     }
+    const fn default_max_event_bytes() -> usize {
+        weir_core::DEFAULT_MAX_EVENT_BYTES
+    }
+
+    /// The pipeline loop's options.
+    pub fn options(&self) -> weir_core::PipelineOptions {
+        weir_core::PipelineOptions {
+            batch_size: self.batch_size,
+            max_batches_in_flight: self.max_batches_in_flight,
+            max_event_bytes: self.max_event_bytes,
+        }
+    }
 }
 
 impl Default for PipelineConfig {
@@ -112,6 +128,7 @@ impl Default for PipelineConfig {
         Self {
             batch_size: Self::default_batch_size(),
             max_batches_in_flight: Self::default_in_flight(),
+            max_event_bytes: Self::default_max_event_bytes(),
         }
     }
 }
@@ -177,6 +194,12 @@ impl WeirConfig {
                 "pipeline.batch_size = {}: must be between 1 and 65536 (512 is a good default)",
                 self.pipeline.batch_size
             ));
+        }
+        if self.pipeline.max_event_bytes == 0 {
+            problems.push(
+                "pipeline.max_event_bytes = 0: no event would fit; give a size in bytes such as 1048576 (the default)"
+                    .to_owned(),
+            );
         }
         if self.pipeline.max_batches_in_flight == 0 || self.pipeline.max_batches_in_flight > 1024 {
             problems.push(format!(
@@ -313,6 +336,7 @@ mod tests {
     fn minimal_config_gets_defaults() {
         let config = WeirConfig::parse(MINIMAL, &[]).expect("valid");
         assert_eq!(config.pipeline.batch_size, 512);
+        assert_eq!(config.pipeline.max_event_bytes, 1 << 20);
         assert_eq!(config.plugins[0].display_name(), "enricher");
         assert!(matches!(config.dead_letter, DeadLetterConfig::Jsonl { .. }));
         // Without a `[runtime]` table: the compiled cache and hot reload are on.
@@ -340,9 +364,12 @@ mod tests {
 
     #[test]
     fn invalid_values_are_all_reported_with_their_key_and_fix() {
-        let text = format!("{MINIMAL}\n[pipeline]\nbatch_size = 0\nmax_batches_in_flight = 0\n");
+        let text = format!(
+            "{MINIMAL}\n[pipeline]\nbatch_size = 0\nmax_batches_in_flight = 0\nmax_event_bytes = 0\n"
+        );
         let error = format!("{:#}", WeirConfig::parse(&text, &[]).unwrap_err());
         assert!(error.contains("pipeline.batch_size = 0"), "{error}");
+        assert!(error.contains("pipeline.max_event_bytes = 0"), "{error}");
         assert!(
             error.contains("pipeline.max_batches_in_flight = 0"),
             "{error}"

@@ -450,6 +450,9 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
     let dob_number = good[5].replacen("\"dob\":", "\"dob\":12345,\"was_dob\":", 1);
     let bad_uuid = good[6].replacen("\"id\":\"", "\"id\":\"not-a-uuid-", 1);
     let no_id = good[7].replacen("\"id\":", "\"was_id\":", 1);
+    // Ten times the default `pipeline.max_event_bytes` (1 MiB); valid JSON otherwise.
+    let ten_mb = format!("{},\"blob\":\"{}\"}}", user(1), "y".repeat(10 << 20));
+    let ten_mb_id = expected(&good[1])["id"].as_str().expect("id").to_owned();
     let cases: Vec<(Vec<u8>, Expected)> = vec![
         (
             b"\xff\xfe not utf-8 \xc3\x28".to_vec(),
@@ -464,6 +467,8 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
         (deep_field.into_bytes(), Some(("sink-rejected", ""))),
         // A large unknown field is dropped by the sink; the row is written.
         (big_field.into_bytes(), None),
+        // Over the limit: dead-lettered before any plugin, with the first 64 KiB of its value.
+        (ten_mb.into_bytes(), Some(("too-large", ""))),
     ];
     let mut values: Vec<&[u8]> = good[8..].iter().map(|v| v.as_bytes()).collect();
     for (i, (value, _)) in cases.iter().enumerate() {
@@ -490,8 +495,15 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
         };
         let letter = letters
             .iter()
-            .find(|l| l.value.as_ref() == value.as_slice())
-            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(value)));
+            .find(|l| {
+                l.value.as_ref() == value.as_slice()
+                    || (header(l, DeadLetterHeaders::VALUE_TRUNCATED) == value.len().to_string()
+                        && value.starts_with(&l.value))
+            })
+            .unwrap_or_else(|| {
+                let shown = String::from_utf8_lossy(&value[..value.len().min(200)]);
+                panic!("not dead-lettered: {shown}")
+            });
         let got = (
             header(letter, DeadLetterHeaders::CLASS),
             header(letter, DeadLetterHeaders::FIELD),
@@ -501,8 +513,27 @@ async fn hostile_inputs_are_dead_lettered_with_their_reason_and_everything_else_
         assert_eq!(got.1, *field, "{got:?}");
         assert!(!header(letter, DeadLetterHeaders::MESSAGE).is_empty());
     }
+    let too_large = letters
+        .iter()
+        .find(|l| header(l, DeadLetterHeaders::CLASS) == "too-large")
+        .expect("the 10 MB event is dead-lettered");
+    assert_eq!(too_large.value.len(), weir_core::TRUNCATED_VALUE_BYTES);
+    let message = header(too_large, DeadLetterHeaders::MESSAGE);
+    assert!(
+        message.contains(&format!(
+            "value {} bytes",
+            cases.last().expect("case").0.len()
+        )) && message.contains(&format!("key `{ten_mb_id}`"))
+            && message.contains("pipeline.max_event_bytes = 1048576"),
+        "{message}"
+    );
+    assert_eq!(header(too_large, DeadLetterHeaders::STAGE), "source");
     let rows = setup.rows().await;
     assert_eq!(rows.len(), rows_expected);
+    assert!(
+        !rows.contains_key(&ten_mb_id),
+        "the 10 MB event became a row"
+    );
     let big = expected(&good[3])["id"].as_str().expect("id").to_owned();
     assert!(
         !rows[&big]["age"].is_null(),

@@ -57,6 +57,19 @@ pub struct Event {
     pub position: Position,
 }
 
+impl Event {
+    /// Bytes of key, value and headers (names and values): what the event weighs in a batch
+    /// and, roughly, in a Kafka record.
+    pub fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len())
+            .sum();
+        self.key.as_ref().map_or(0, Bytes::len) + self.value.len() + headers
+    }
+}
+
 /// The pipeline stage at which an event failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
@@ -108,6 +121,8 @@ pub enum ErrorClass {
     SinkRejected,
     /// The sink kept failing with a retryable error until the retry budget ran out.
     SinkRetriesExhausted,
+    /// The event is larger than `pipeline.max_event_bytes`; no plugin saw it.
+    TooLarge,
 }
 
 impl ErrorClass {
@@ -124,6 +139,7 @@ impl ErrorClass {
             ErrorClass::PluginContract => "plugin-contract",
             ErrorClass::SinkRejected => "sink-rejected",
             ErrorClass::SinkRetriesExhausted => "sink-retries-exhausted",
+            ErrorClass::TooLarge => "too-large",
         }
     }
 
@@ -133,7 +149,7 @@ impl ErrorClass {
     }
 
     /// Every class, for parsing and help texts.
-    pub const ALL: [ErrorClass; 10] = [
+    pub const ALL: [ErrorClass; 11] = [
         ErrorClass::InvalidInput,
         ErrorClass::MissingField,
         ErrorClass::InvalidField,
@@ -144,6 +160,7 @@ impl ErrorClass {
         ErrorClass::PluginContract,
         ErrorClass::SinkRejected,
         ErrorClass::SinkRetriesExhausted,
+        ErrorClass::TooLarge,
     ];
 }
 

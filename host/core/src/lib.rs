@@ -9,13 +9,16 @@ mod dead_letter;
 mod event;
 mod latency;
 mod pipeline;
+pub mod secret;
 mod traits;
 
+pub use dead_letter::TRUNCATED_VALUE_BYTES;
 pub use dead_letter::{DeadLetter, DeadLetterHeaders};
 pub use event::{ErrorClass, Event, Failure, Header, Position, Stage};
 pub use latency::{LATENCY_BUCKETS_MS, LatencyHistogram, LatencySnapshot};
 pub use pipeline::{
-    Pipeline, PipelineError, PipelineOptions, PipelineStats, ShutdownSignal, termination_signal,
+    DEFAULT_MAX_EVENT_BYTES, Pipeline, PipelineError, PipelineOptions, PipelineStats,
+    ShutdownSignal, termination_signal,
 };
 pub use traits::{
     Acker, BoxError, DeadLetterSink, EventResult, Outputs, Sink, Source, Transform, WriteResults,

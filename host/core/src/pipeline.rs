@@ -6,7 +6,7 @@
 //! through every stage, so acknowledgements arrive in order within each partition.
 
 use crate::dead_letter::DeadLetter;
-use crate::event::{Event, Failure};
+use crate::event::{ErrorClass, Event, Failure, Stage};
 use crate::latency::LatencyHistogram;
 use crate::traits::{Acker, BoxError, DeadLetterSink, EventResult, Sink, Source, Transform};
 use std::sync::Arc;
@@ -21,13 +21,20 @@ pub struct PipelineOptions {
     pub batch_size: usize,
     /// Most batches between the source and the acknowledgement at any time.
     pub max_batches_in_flight: usize,
+    /// Largest event (key, value and headers, see [`Event::size`]) given to the transform;
+    /// a larger one is dead-lettered as `too-large` without running any plugin.
+    pub max_event_bytes: usize,
 }
+
+/// The default of [`PipelineOptions::max_event_bytes`]: 1 MiB, Kafka's default record limit.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
 impl Default for PipelineOptions {
     fn default() -> Self {
         Self {
             batch_size: 512,
             max_batches_in_flight: 4,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
         }
     }
 }
@@ -210,7 +217,13 @@ where
                 shutdown,
                 &stats
             ),
-            transform_stage(transform, from_source, to_sink, &stats),
+            transform_stage(
+                transform,
+                options.max_event_bytes,
+                from_source,
+                to_sink,
+                &stats
+            ),
             write(sink, dead_letters, acker, from_transform, &stats),
         )?;
         Ok(stats)
@@ -250,6 +263,7 @@ async fn read<S: Source>(
 
 async fn transform_stage<T: Transform>(
     mut transform: T,
+    max_event_bytes: usize,
     mut input: mpsc::Receiver<Vec<Event>>,
     out: mpsc::Sender<Transformed>,
     stats: &PipelineStats,
@@ -258,7 +272,7 @@ async fn transform_stage<T: Transform>(
         let started = Instant::now();
         // Plugins are CPU-bound: run them off the I/O threads.
         let (t, batch, results) = tokio::task::spawn_blocking(move || {
-            let results = transform.transform(&batch);
+            let results = transform_within(&mut transform, &batch, max_event_bytes);
             (transform, batch, results)
         })
         .await
@@ -279,6 +293,62 @@ async fn transform_stage<T: Transform>(
         }
     }
     Ok(())
+}
+
+/// Runs the transform on the events of `batch` within `max_event_bytes`; the others fail as
+/// `too-large`. Results stay in batch order.
+fn transform_within<T: Transform>(
+    transform: &mut T,
+    batch: &[Event],
+    max_event_bytes: usize,
+) -> Vec<EventResult> {
+    if batch.iter().all(|e| e.size() <= max_event_bytes) {
+        return transform.transform(batch);
+    }
+    let fitting: Vec<Event> = batch
+        .iter()
+        .filter(|e| e.size() <= max_event_bytes)
+        .cloned()
+        .collect();
+    let mut transformed = transform.transform(&fitting).into_iter();
+    batch
+        .iter()
+        .map(|event| {
+            if event.size() > max_event_bytes {
+                Err(too_large(event, max_event_bytes))
+            } else {
+                // The transform returns one result per event (checked by the caller, whose
+                // length check then fails if it did not).
+                transformed.next().unwrap_or_else(|| {
+                    Err(Failure::new(
+                        Stage::Source,
+                        ErrorClass::PluginContract,
+                        "the transform returned fewer results than events",
+                    ))
+                })
+            }
+        })
+        .collect()
+}
+
+fn too_large(event: &Event, max_event_bytes: usize) -> Failure {
+    let key = event.key.as_deref().map_or_else(
+        || "no key".to_owned(),
+        |k| {
+            let shown: String = String::from_utf8_lossy(k).chars().take(64).collect();
+            format!("key `{shown}`")
+        },
+    );
+    Failure::new(
+        Stage::Source,
+        ErrorClass::TooLarge,
+        format!(
+            "event of {} bytes ({key}, value {} bytes) exceeds pipeline.max_event_bytes = {max_event_bytes}; \
+             no plugin ran. Raise the limit if such events are legitimate",
+            event.size(),
+            event.value.len()
+        ),
+    )
 }
 
 async fn write<K: Sink, D: DeadLetterSink, A: Acker>(
@@ -327,10 +397,7 @@ async fn write<K: Sink, D: DeadLetterSink, A: Acker>(
             .iter()
             .zip(failures)
             .filter_map(|(event, failure)| {
-                failure.map(|failure| DeadLetter {
-                    event: event.clone(),
-                    failure,
-                })
+                failure.map(|failure| DeadLetter::new(event.clone(), failure))
             })
             .collect();
         let dead = letters.len();
@@ -385,5 +452,67 @@ pub async fn termination_signal() {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Position;
+    use bytes::Bytes;
+
+    /// Echoes every event it is given and remembers their offsets.
+    struct Echo(Vec<i64>);
+
+    impl Transform for Echo {
+        fn transform(&mut self, batch: &[Event]) -> Vec<EventResult> {
+            self.0.extend(batch.iter().map(|e| e.position.offset));
+            batch.iter().map(|e| Ok(vec![e.clone()].into())).collect()
+        }
+    }
+
+    fn event(offset: i64, value_len: usize) -> Event {
+        Event {
+            key: Some(Bytes::from(format!("k{offset}"))),
+            value: Bytes::from(vec![b'x'; value_len]),
+            headers: Vec::new(),
+            timestamp_ms: 0,
+            position: Position {
+                topic: "t".into(),
+                partition: 0,
+                offset,
+            },
+        }
+    }
+
+    #[test]
+    fn an_event_over_max_event_bytes_fails_as_too_large_and_no_plugin_sees_it() {
+        let batch = [event(0, 10), event(1, 1000), event(2, 10)];
+        let mut echo = Echo(Vec::new());
+        let results = transform_within(&mut echo, &batch, 100);
+        assert_eq!(
+            echo.0,
+            [0, 2],
+            "the plugin saw only the events within the limit"
+        );
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        let failure = results[1].as_ref().expect_err("too large");
+        assert_eq!(failure.class, ErrorClass::TooLarge);
+        assert_eq!(failure.stage, Stage::Source);
+        assert!(
+            failure
+                .message
+                .contains("event of 1002 bytes (key `k1`, value 1000 bytes)")
+                && failure.message.contains("pipeline.max_event_bytes = 100"),
+            "{}",
+            failure.message
+        );
+        let letter = DeadLetter::new(batch[1].clone(), failure.clone());
+        assert_eq!(
+            letter.event.value.len(),
+            1000,
+            "short values are kept whole"
+        );
     }
 }

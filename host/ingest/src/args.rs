@@ -8,7 +8,7 @@ use reqwest::Url;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
-use weir_kafka::Brokers;
+use weir_kafka::{Brokers, Properties, PropertyValue};
 
 /// The public API the Airflow DAG polled.
 pub const DEFAULT_URL: &str = "https://randomuser.me/api/";
@@ -43,6 +43,11 @@ pub struct IngestArgs {
     /// Kafka bootstrap servers, `host:port[,host:port...]`.
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub brokers: String,
+    /// A librdkafka producer property, `KEY=VALUE` (repeatable), e.g. for SASL or TLS:
+    /// `--kafka-property sasl.password=env:KAFKA_PASSWORD`. A value `env:NAME` or
+    /// `file:PATH` is read from that variable or file; secret values are never printed.
+    #[arg(long = "kafka-property", value_name = "KEY=VALUE")]
+    pub kafka_properties: Vec<String>,
     /// Topic the users are produced to.
     #[arg(long, default_value = "user.created.v1")]
     pub topic: String,
@@ -126,6 +131,8 @@ pub struct IngestConfig {
     pub schedule: Schedule,
     /// Kafka.
     pub brokers: Brokers,
+    /// Extra producer (and topic creation) properties: SASL, TLS, tuning.
+    pub properties: Properties,
     /// Destination topic.
     pub topic: String,
     /// Create the topic with this many partitions first.
@@ -179,6 +186,39 @@ fn parse_retry_budget(text: &str) -> Result<(Option<u32>, Option<Duration>), Str
 }
 
 impl IngestArgs {
+    /// The `--kafka-property` flags as properties; each malformed or unusable one is a problem.
+    fn properties(&self, problem: &mut impl FnMut(&'static str, String, &str)) -> Properties {
+        let mut properties = Properties::default();
+        for flag in &self.kafka_properties {
+            match flag.split_once('=') {
+                Some((key, value)) if !key.trim().is_empty() => {
+                    properties
+                        .0
+                        .insert(key.trim().to_owned(), PropertyValue::Text(value.to_owned()));
+                }
+                // The flag may hold a secret: name only its key part.
+                _ => problem(
+                    "--kafka-property",
+                    format!(
+                        "`{}` is not KEY=VALUE",
+                        flag.split_once('=').map_or("…", |(k, _)| k)
+                    ),
+                    "write e.g. `sasl.mechanism=PLAIN`",
+                ),
+            }
+        }
+        if let Err(problems) = properties.validate_for_producer() {
+            for p in problems.0 {
+                problem(
+                    "--kafka-property",
+                    format!("`{}`: {}", p.key, p.problem),
+                    &p.fix,
+                );
+            }
+        }
+        properties
+    }
+
     /// Checks everything clap cannot and builds the config; returns every problem at once.
     pub fn validate(&self) -> Result<IngestConfig, ArgProblems> {
         let mut problems = Vec::new();
@@ -247,6 +287,7 @@ impl IngestArgs {
                 );
             }
         }
+        let properties = self.properties(&mut problem);
         let topic_fine = !self.topic.is_empty()
             && self.topic.len() <= 249
             && self
@@ -333,6 +374,7 @@ impl IngestArgs {
             },
             schedule,
             brokers,
+            properties,
             topic: self.topic.clone(),
             create_topic: self.create_topic.then_some(self.partitions),
         })
@@ -464,6 +506,37 @@ mod tests {
         assert_eq!(
             config(&["--create-topic", "--partitions", "1"]).create_topic,
             Some(1)
+        );
+    }
+
+    #[test]
+    fn kafka_properties_are_key_value_pairs_whose_secrets_resolve_and_never_show() {
+        let c = config(&[
+            "--kafka-property",
+            "security.protocol=SASL_PLAINTEXT",
+            "--kafka-property",
+            "sasl.password=hunter2",
+        ]);
+        assert_eq!(c.properties.0.len(), 2);
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let err = parse(&[
+            "--kafka-property",
+            "hunter2",
+            "--kafka-property",
+            "acks=1",
+            "--kafka-property",
+            "sasl.password=env:WEIR_TEST_SURELY_UNSET_VARIABLE",
+        ])
+        .expect("parses")
+        .validate()
+        .expect_err("invalid");
+        assert_eq!(err.0.len(), 3, "{err}");
+        assert!(err.0.iter().all(|p| p.flag == "--kafka-property"));
+        let shown = err.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("export WEIR_TEST_SURELY_UNSET_VARIABLE"),
+            "{shown}"
         );
     }
 

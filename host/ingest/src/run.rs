@@ -11,7 +11,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::time::MissedTickBehavior;
-use weir_kafka::{KafkaError, Properties, create_topics};
+use weir_kafka::{KafkaError, create_topics};
 
 /// How many skip reasons the summary keeps (every one is logged).
 const SKIP_SAMPLES: usize = 20;
@@ -196,7 +196,7 @@ pub async fn ingest(
     if let Some(partitions) = config.create_topic {
         create_topics(
             &config.brokers,
-            &Properties::default(),
+            &config.properties,
             &[(&config.topic, partitions)],
         )
         .await
@@ -205,7 +205,7 @@ pub async fn ingest(
             source: Box::new(source),
         })?;
     }
-    let topic = UserTopic::new(&config.brokers, &config.topic)?;
+    let topic = UserTopic::new(&config.brokers, &config.properties, &config.topic)?;
     let mut users = Users::new(&config.source)?;
     let mut totals = Totals::default();
     tokio::pin!(stop);

@@ -14,14 +14,17 @@ pub struct UserTopic {
 }
 
 impl UserTopic {
-    /// A producer for `topic`.
-    pub fn new(brokers: &Brokers, topic: &str) -> Result<Self, IngestError> {
-        let producer = KafkaProducer::new(brokers, &Properties::default()).map_err(|source| {
-            IngestError::Kafka {
+    /// A producer for `topic`; `properties` add SASL, TLS or tuning.
+    pub fn new(
+        brokers: &Brokers,
+        properties: &Properties,
+        topic: &str,
+    ) -> Result<Self, IngestError> {
+        let producer =
+            KafkaProducer::new(brokers, properties).map_err(|source| IngestError::Kafka {
                 topic: topic.to_owned(),
                 source: Box::new(source),
-            }
-        })?;
+            })?;
         Ok(Self {
             producer,
             topic: topic.to_owned(),

@@ -14,7 +14,7 @@ pub async fn create_topics(
     topics: &[(&str, i32)],
 ) -> Result<(), KafkaError> {
     let admin: AdminClient<TracingContext> = producer_config(brokers, properties)?
-        .create_with_context(TracingContext)
+        .create_with_context(TracingContext::new())
         .map_err(|e| KafkaError::client("admin client", properties, &e))?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
+use weir_core::secret::{SecretError, SecretRef};
 
 /// librdkafka properties weir sets itself; a `properties` entry may not override them,
 /// because the at-least-once guarantee depends on their values.
@@ -160,12 +161,12 @@ impl AutoOffsetReset {
 }
 
 /// One librdkafka property value. Numbers and booleans are accepted for convenience and
-/// passed on as text; `env:NAME` is read from the environment variable `NAME` when the
-/// client is built, so secrets stay out of config files.
+/// passed on as text; `env:NAME` is read from the environment variable `NAME` and
+/// `file:PATH` from a file when the client is built, so secrets stay out of config files.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum PropertyValue {
-    /// Text, or `env:NAME`.
+    /// Text, `env:NAME` or `file:PATH`.
     Text(String),
     /// An integer, e.g. `session.timeout.ms = 10000`.
     Integer(i64),
@@ -174,7 +175,7 @@ pub enum PropertyValue {
 }
 
 impl PropertyValue {
-    /// The value as written (without resolving `env:`).
+    /// The value as written (without resolving `env:` or `file:`).
     fn literal(&self) -> String {
         match self {
             Self::Text(s) => s.clone(),
@@ -183,10 +184,19 @@ impl PropertyValue {
         }
     }
 
-    fn env_name(&self) -> Option<&str> {
+    /// Where the value comes from: a literal, a variable or a file.
+    fn secret_ref(&self) -> Option<SecretRef<'_>> {
         match self {
-            Self::Text(s) => s.strip_prefix("env:"),
+            Self::Text(s) => Some(SecretRef::parse(s)).filter(|r| r.is_reference()),
             _ => None,
+        }
+    }
+
+    /// The value, read from its variable or file for `env:` and `file:`.
+    fn resolve(&self) -> Result<String, SecretError> {
+        match self.secret_ref() {
+            Some(reference) => reference.resolve(),
+            None => Ok(self.literal()),
         }
     }
 }
@@ -194,7 +204,8 @@ impl PropertyValue {
 /// Extra librdkafka properties (SASL, TLS, timeouts…), passed through as given.
 ///
 /// Values of keys containing `password`, `secret` or `sasl` are never printed: `Debug`
-/// shows them as `<redacted>` (an `env:NAME` reference is shown, since it is not a secret).
+/// shows them as `<redacted>` (an `env:NAME` or `file:PATH` reference is shown, since it is
+/// not a secret).
 #[derive(Clone, PartialEq, Default, Deserialize)]
 pub struct Properties(pub BTreeMap<String, PropertyValue>);
 
@@ -210,7 +221,7 @@ impl fmt::Debug for Properties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (key, value) in &self.0 {
-            if value.env_name().is_some() || !is_secret_key(key) {
+            if value.secret_ref().is_some() || !is_secret_key(key) {
                 map.entry(key, &value.literal());
             } else {
                 map.entry(key, &"<redacted>");
@@ -232,60 +243,43 @@ impl Properties {
                     *fix,
                 ));
             }
-            if let Some(name) = value.env_name() {
-                if name.is_empty() {
-                    problems.push(ConfigProblem::new(
-                        &path,
-                        "`env:` names no variable",
-                        "write `env:VARIABLE_NAME`",
-                    ));
-                } else if std::env::var_os(name).is_none() {
-                    problems.push(ConfigProblem::new(
-                        &path,
-                        format!("environment variable `{name}` is not set"),
-                        format!("export {name} before starting weir"),
-                    ));
-                }
+            if let Some(Err(why)) = value.secret_ref().map(SecretRef::resolve) {
+                problems.push(ConfigProblem::new(&path, why.problem, why.fix));
             }
         }
         problems
     }
 
-    /// `text` with every secret property's value (resolved from `env:` too) replaced by
-    /// `<redacted>`: librdkafka quotes values in its errors.
+    /// `text` with every secret property's value (resolved from `env:` and `file:` too)
+    /// replaced by `<redacted>`: librdkafka quotes values in its errors.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (key, value) in &self.0 {
             if !is_secret_key(key) {
                 continue;
             }
-            let resolved = match value.env_name() {
-                Some(name) => std::env::var(name).ok(),
-                None => Some(value.literal()),
-            };
-            if let Some(secret) = resolved.filter(|v| !v.is_empty()) {
+            if let Some(secret) = value.resolve().ok().filter(|v| !v.is_empty()) {
                 out = out.replace(&secret, "<redacted>");
             }
         }
         out
     }
 
-    /// Applies every property to `config`, reading `env:NAME` values from the environment.
+    /// Applies every property to `config`, reading `env:` and `file:` values.
     fn apply(&self, config: &mut ClientConfig) -> Result<(), ConfigProblem> {
         for (key, value) in &self.0 {
-            let resolved = match value.env_name() {
-                Some(name) => std::env::var(name).map_err(|_| {
-                    ConfigProblem::new(
-                        format!("properties.\"{key}\""),
-                        format!("environment variable `{name}` is not set or not UTF-8"),
-                        format!("export {name} before starting weir"),
-                    )
-                })?,
-                None => value.literal(),
-            };
+            let resolved = value.resolve().map_err(|why| {
+                ConfigProblem::new(format!("properties.\"{key}\""), why.problem, why.fix)
+            })?;
             config.set(key, resolved);
         }
         Ok(())
+    }
+
+    /// Checks the properties of a producer (`weir ingest`'s): `env:`/`file:` references
+    /// resolve, and none overrides what keeps delivery idempotent.
+    pub fn validate_for_producer(&self) -> Result<(), ConfigProblems> {
+        ConfigProblems(self.problems(&RESERVED_PRODUCER)).into_result()
     }
 }
 

@@ -46,6 +46,16 @@ pub enum KafkaError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    /// A broker refused the producer's login; deliveries would only time out.
+    #[error(
+        "Kafka refused the login ({reason}) while producing to `{topic}`; check `sasl.mechanism`, `sasl.username` and `sasl.password` in the producer's properties"
+    )]
+    LoginRefused {
+        /// The destination topic.
+        topic: String,
+        /// librdkafka's reason (it never quotes the password).
+        reason: String,
+    },
     /// Creating a topic failed for a reason other than "it already exists".
     #[error("creating topic `{topic}` failed: {reason}")]
     CreateTopic {

@@ -30,8 +30,49 @@ pub(crate) fn client_error(error: &rdkafka::error::KafkaError, reason: &str) {
     tracing::warn!(target: "librdkafka", %error, "{reason}");
 }
 
-/// The context of weir's producers and admin clients: logs through `tracing`.
-pub(crate) struct TracingContext;
+/// Whether a client error is the broker refusing the login (wrong password, unknown user,
+/// mechanism not enabled): librdkafka retries it forever, but it does not heal by itself.
+pub(crate) fn is_login_refused(error: &rdkafka::error::KafkaError) -> bool {
+    error.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::Authentication)
+}
+
+/// The context of weir's producers and admin clients: logs through `tracing`, and remembers
+/// a refused login so that a wait for deliveries ends with it instead of running into
+/// `message.timeout.ms`.
+pub(crate) struct TracingContext {
+    refused: tokio::sync::watch::Sender<Option<String>>,
+}
+
+impl TracingContext {
+    pub(crate) fn new() -> Self {
+        Self {
+            refused: tokio::sync::watch::channel(None).0,
+        }
+    }
+
+    /// What [`login_refused`] waits on; the client owning this context must outlive it.
+    pub(crate) fn refusals(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.refused.subscribe()
+    }
+}
+
+/// Completes with librdkafka's reason once a broker has refused the login of the client
+/// whose [`TracingContext::refusals`] this is.
+pub(crate) async fn login_refused(
+    mut refusals: tokio::sync::watch::Receiver<Option<String>>,
+) -> String {
+    // The guard is dropped before any other await (it must not be held across one).
+    let reason = refusals
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .map(|reason| reason.clone().unwrap_or_default());
+    match reason {
+        Some(reason) => reason,
+        // The client (and its context, the sender) is gone: nothing more will be refused.
+        None => std::future::pending().await,
+    }
+}
 
 impl ClientContext for TracingContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
@@ -40,5 +81,8 @@ impl ClientContext for TracingContext {
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         client_error(&error, reason);
+        if is_login_refused(&error) {
+            self.refused.send_replace(Some(reason.to_owned()));
+        }
     }
 }

@@ -3,11 +3,12 @@
 
 use crate::config::{Brokers, DeadLetterConfig, Properties, producer_config};
 use crate::error::KafkaError;
-use crate::logging::TracingContext;
+use crate::logging::{TracingContext, login_refused};
 use bytes::Bytes;
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
+use tokio::sync::watch;
 use weir_core::{BoxError, DeadLetter, DeadLetterSink, Header};
 
 /// One record to produce.
@@ -30,19 +31,24 @@ pub struct ProducerRecord {
 #[derive(Clone)]
 pub struct KafkaProducer {
     producer: FutureProducer<TracingContext>,
+    /// Set by the producer's context when a broker refuses the login.
+    refusals: watch::Receiver<Option<String>>,
 }
 
 impl KafkaProducer {
     /// Creates the producer; `properties` may add SASL/TLS and tuning (`env:NAME` values are
     /// read from the environment), but not weaken delivery.
     pub fn new(brokers: &Brokers, properties: &Properties) -> Result<Self, KafkaError> {
+        let context = TracingContext::new();
+        let refusals = context.refusals();
         let producer = producer_config(brokers, properties)?
-            .create_with_context(TracingContext)
+            .create_with_context(context)
             .map_err(|e| KafkaError::client("producer", properties, &e))?;
-        Ok(Self { producer })
+        Ok(Self { producer, refusals })
     }
 
-    /// Produces every record and waits until each is acknowledged by all in-sync replicas.
+    /// Produces every record and waits until each is acknowledged by all in-sync replicas,
+    /// or until a broker refuses the login (`KafkaError::LoginRefused`).
     /// `Err` names the first record that failed; others may have been written (the caller
     /// treats the batch as not done, and a retry is at-least-once).
     pub async fn send_batch(&self, records: &[ProducerRecord]) -> Result<(), KafkaError> {
@@ -60,10 +66,16 @@ impl KafkaProducer {
             // Waiting for queue space is bounded by deliveries completing (message.timeout.ms).
             self.producer.send(future, Timeout::Never)
         });
-        for (record, result) in records
-            .iter()
-            .zip(futures::future::join_all(deliveries).await)
-        {
+        let results = tokio::select! {
+            results = futures::future::join_all(deliveries) => results,
+            reason = login_refused(self.refusals.clone()) => {
+                return Err(KafkaError::LoginRefused {
+                    topic: records.first().map(|r| r.topic.clone()).unwrap_or_default(),
+                    reason,
+                });
+            }
+        };
+        for (record, result) in records.iter().zip(results) {
             result.map_err(|(source, _)| KafkaError::Delivery {
                 topic: record.topic.clone(),
                 source,

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::process::{Launch, Setup};
-use crate::{Error, Kind};
+use crate::{Credentials, Error, Kind};
 
 /// Main class, also used to recognise the JVM by its command line.
 pub(crate) const MAIN: &str = "org.apache.cassandra.service.CassandraDaemon";
@@ -23,15 +23,22 @@ pub(crate) fn prepare(
         dir,
         ready_timeout,
         detached,
+        auth,
     } = *setup;
     let templates = maven_dir.join("cassandra");
     let template_path = templates.join("cassandra.yaml");
     let template = std::fs::read_to_string(&template_path)
         .map_err(Error::io("cannot read the template", &template_path))?;
-    let yaml = template
+    let mut yaml = template
         .replace("@STORAGE_PORT@", &storage_port.to_string())
         .replace("@NATIVE_PORT@", &native_port.to_string())
         .replace("@NODE_DIR@", &dir.display().to_string());
+    if auth.is_some() {
+        // Roles live in system_auth; authorization stays AllowAll (any login may do anything).
+        yaml.push_str(
+            "authenticator:\n  class_name: org.apache.cassandra.auth.PasswordAuthenticator\n",
+        );
+    }
     let yaml_path = dir.join("cassandra.yaml");
     std::fs::write(&yaml_path, yaml).map_err(Error::io("cannot write", &yaml_path))?;
     let options_path = templates.join("jvm17.options");
@@ -50,6 +57,10 @@ pub(crate) fn prepare(
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(String::from),
     );
+    if auth.is_some() {
+        // The default superuser is otherwise created only 10 s after start.
+        args.push("-Dcassandra.superuser_setup_delay_ms=0".into());
+    }
     args.push(format!("-Dcassandra.config=file://{}", yaml_path.display()));
     args.push(format!(
         "-Dlogback.configurationFile={}",
@@ -69,6 +80,7 @@ pub(crate) fn prepare(
         addr: SocketAddr::from(([127, 0, 0, 1], native_port)),
         ready_timeout,
         detached,
+        auth: auth.cloned(),
     })
 }
 
@@ -76,16 +88,72 @@ const OPTIONS: u8 = 0x05;
 const SUPPORTED: u8 = 0x06;
 const STARTUP: u8 = 0x01;
 const READY: u8 = 0x02;
+const AUTHENTICATE: u8 = 0x03;
+const AUTH_RESPONSE: u8 = 0x0F;
+const AUTH_SUCCESS: u8 = 0x10;
 const QUERY: u8 = 0x07;
 const RESULT: u8 = 0x08;
 
-/// Ready = OPTIONS→SUPPORTED, STARTUP→READY and `SELECT release_version FROM system.local`
-/// returning rows, all in CQL protocol v4.
-pub(crate) fn probe(addr: SocketAddr) -> Result<(), String> {
-    exchange(addr).map_err(|e| format!("CQL exchange: {e}"))
+/// The superuser `PasswordAuthenticator` creates on a fresh node.
+const DEFAULT_SUPERUSER: (&str, &str) = ("cassandra", "cassandra");
+
+/// One exchange: OPTIONS→SUPPORTED, STARTUP→READY (with `auth`: STARTUP→AUTHENTICATE and
+/// a login as that user) and `SELECT release_version FROM system.local` returning rows, all in
+/// CQL protocol v4.
+pub(crate) fn probe(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+    let login = auth.map(|a| (a.user.as_str(), a.password.as_str()));
+    exchange(addr, login).map_err(|e| format!("CQL exchange: {e}"))
 }
 
-fn exchange(addr: SocketAddr) -> std::io::Result<()> {
+/// Ready = [`probe`] succeeds. With `auth` on a fresh node, where only the default superuser
+/// exists, the login is refused: then log in as `cassandra` and create the user first.
+pub(crate) fn ready(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+    let Some(auth) = auth else {
+        return probe(addr, None);
+    };
+    match exchange(addr, Some((&auth.user, &auth.password))) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            create_role(addr, auth).map_err(|e| format!("creating role `{}`: {e}", auth.user))?;
+            probe(addr, Some(auth))
+        }
+        other => other.map_err(|e| format!("CQL exchange: {e}")),
+    }
+}
+
+/// Logs in as the default superuser and creates `auth` as a login role (or, for the user
+/// `cassandra` itself, changes its password).
+fn create_role(addr: SocketAddr, auth: &Credentials) -> std::io::Result<()> {
+    let mut s = connect(addr, Some(DEFAULT_SUPERUSER))?;
+    let quote = |v: &str| v.replace('\'', "''");
+    let cql = if auth.user == DEFAULT_SUPERUSER.0 {
+        format!(
+            "ALTER ROLE cassandra WITH PASSWORD = '{}'",
+            quote(&auth.password)
+        )
+    } else {
+        format!(
+            "CREATE ROLE IF NOT EXISTS \"{}\" WITH PASSWORD = '{}' AND LOGIN = true AND SUPERUSER = true",
+            auth.user.replace('"', "\"\""),
+            quote(&auth.password)
+        )
+    };
+    query(&mut s, &cql)?;
+    Ok(())
+}
+
+fn exchange(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<()> {
+    let mut s = connect(addr, auth)?;
+    let body = query(&mut s, "SELECT release_version FROM system.local")?;
+    // RESULT kind 2 = Rows.
+    if body.get(..4) != Some(&2i32.to_be_bytes()[..]) {
+        return Err(invalid("system.local query did not return rows"));
+    }
+    Ok(())
+}
+
+/// OPTIONS, STARTUP, and with `auth` the PLAIN token exchange of `PasswordAuthenticator`; a
+/// refused login is `PermissionDenied` (its message never carries the password).
+fn connect(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<TcpStream> {
     let timeout = Duration::from_secs(2);
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
@@ -96,18 +164,30 @@ fn exchange(addr: SocketAddr) -> std::io::Result<()> {
         startup.extend_from_slice(&(part.len() as u16).to_be_bytes());
         startup.extend_from_slice(part.as_bytes());
     }
-    expect(&mut s, STARTUP, &startup, READY)?;
-    let cql = b"SELECT release_version FROM system.local";
-    let mut query = (cql.len() as i32).to_be_bytes().to_vec();
-    query.extend_from_slice(cql);
-    query.extend_from_slice(&1u16.to_be_bytes()); // consistency ONE
-    query.push(0); // no flags
-    let body = expect(&mut s, QUERY, &query, RESULT)?;
-    // RESULT kind 2 = Rows.
-    if body.get(..4) != Some(&2i32.to_be_bytes()[..]) {
-        return Err(invalid("system.local query did not return rows"));
-    }
-    Ok(())
+    let Some((user, password)) = auth else {
+        expect(&mut s, STARTUP, &startup, READY)?;
+        return Ok(s);
+    };
+    expect(&mut s, STARTUP, &startup, AUTHENTICATE)?;
+    let token = format!("\0{user}\0{password}");
+    let mut response = (token.len() as i32).to_be_bytes().to_vec();
+    response.extend_from_slice(token.as_bytes());
+    expect(&mut s, AUTH_RESPONSE, &response, AUTH_SUCCESS).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("login as `{user}` refused: {e}"),
+        )
+    })?;
+    Ok(s)
+}
+
+/// Runs one CQL query at consistency ONE and returns the RESULT body.
+fn query(s: &mut TcpStream, cql: &str) -> std::io::Result<Vec<u8>> {
+    let mut body = (cql.len() as i32).to_be_bytes().to_vec();
+    body.extend_from_slice(cql.as_bytes());
+    body.extend_from_slice(&1u16.to_be_bytes()); // consistency ONE
+    body.push(0); // no flags
+    expect(s, QUERY, &body, RESULT)
 }
 
 fn expect(s: &mut TcpStream, opcode: u8, body: &[u8], want: u8) -> std::io::Result<Vec<u8>> {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::process::{Launch, Setup, tail};
-use crate::{Error, Kind};
+use crate::{Credentials, Error, Kind};
 
 /// The fixed cluster id: every state dir is formatted with it (22-char base64url UUID).
 const CLUSTER_ID: &str = "d2Vpci1wZWVycy1rYWZrYQ";
@@ -25,11 +25,15 @@ pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Res
         dir,
         ready_timeout,
         detached,
+        auth,
     } = *setup;
     let data = dir.join("data");
     let props = dir.join("server.properties");
-    std::fs::write(&props, server_properties(&data, port, controller_port))
-        .map_err(Error::io("cannot write", &props))?;
+    std::fs::write(
+        &props,
+        server_properties(&data, port, controller_port, auth),
+    )
+    .map_err(Error::io("cannot write", &props))?;
     let log4j = maven_dir.join("kafka").join("log4j2.properties");
     let log = dir.join("server.log");
     if !data.join("meta.properties").exists() {
@@ -61,6 +65,7 @@ pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Res
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
         ready_timeout,
         detached,
+        auth: auth.cloned(),
     })
 }
 
@@ -102,22 +107,45 @@ fn format_storage(
     })
 }
 
+/// The largest record batch the broker accepts (Kafka's default is about 1 MB): room for the
+/// hostile-input tests' 10 MB value, so that weir's own limit is what they exercise.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
 /// Single node, loopback only, internal topics at RF 1 with one partition, no rebalance delay,
 /// few threads, and no topic auto-creation so tests create what they use. No time-based
 /// retention: tests produce records with fixed past timestamps (so derived ages are
-/// reproducible), and the broker would otherwise delete them mid-test as expired.
-fn server_properties(data: &Path, port: u16, controller_port: u16) -> String {
+/// reproducible), and the broker would otherwise delete them mid-test as expired. With `auth`
+/// the client listener is SASL_PLAINTEXT (mechanism PLAIN, also used by the broker towards
+/// itself); the controller listener stays PLAINTEXT on loopback.
+fn server_properties(
+    data: &Path,
+    port: u16,
+    controller_port: u16,
+    auth: Option<&Credentials>,
+) -> String {
+    let (listener, sasl) = match auth {
+        None => ("PLAINTEXT", String::new()),
+        Some(auth) => (
+            "SASL_PLAINTEXT",
+            format!(
+                "sasl.enabled.mechanisms=PLAIN\n\
+                 sasl.mechanism.inter.broker.protocol=PLAIN\n\
+                 listener.name.sasl_plaintext.plain.sasl.jaas.config={}\n",
+                plain_jaas(auth)
+            ),
+        ),
+    };
     format!(
         "\
 process.roles=broker,controller
 node.id={NODE_ID}
 controller.quorum.voters={NODE_ID}@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-inter.broker.listener.name=PLAINTEXT
+listeners={listener}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners={listener}://127.0.0.1:{port}
+inter.broker.listener.name={listener}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs={data}
+listener.security.protocol.map={listener}:{listener},CONTROLLER:PLAINTEXT
+{sasl}log.dirs={data}
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
@@ -135,15 +163,31 @@ group.coordinator.threads=1
 num.partitions=1
 auto.create.topics.enable=false
 log.retention.ms=-1
+message.max.bytes={MAX_MESSAGE_BYTES}
+replica.fetch.max.bytes={MAX_MESSAGE_BYTES}
 ",
         data = PathBuf::from(data).display()
     )
 }
 
+/// The JAAS login of the SASL/PLAIN listener: `auth` is the one user the broker accepts and
+/// the identity it uses towards itself. Escaped twice: as JAAS quoted strings, then for the
+/// properties file, where a backslash is an escape too.
+fn plain_jaas(auth: &Credentials) -> String {
+    let quote = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    let (user, password) = (quote(&auth.user), quote(&auth.password));
+    let jaas = format!(
+        "org.apache.kafka.common.security.plain.PlainLoginModule required \
+         username=\"{user}\" password=\"{password}\" user_{user}=\"{password}\";"
+    );
+    jaas.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
 /// Ready = a Metadata (v1) request answers and lists broker 1, which KRaft does only once the
-/// broker is unfenced and serving.
-pub(crate) fn probe(addr: SocketAddr) -> Result<(), String> {
-    let brokers = metadata_brokers(addr).map_err(|e| format!("metadata request: {e}"))?;
+/// broker is unfenced and serving. With `auth`, the connection first logs in (SaslHandshake v1
+/// and SaslAuthenticate v0, mechanism PLAIN), as a client of the SASL listener must.
+pub(crate) fn probe(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+    let brokers = metadata_brokers(addr, auth)?;
     if brokers.contains(&NODE_ID) {
         Ok(())
     } else {
@@ -151,19 +195,70 @@ pub(crate) fn probe(addr: SocketAddr) -> Result<(), String> {
     }
 }
 
-fn metadata_brokers(addr: SocketAddr) -> std::io::Result<Vec<i32>> {
+const SASL_HANDSHAKE: i16 = 17;
+const SASL_AUTHENTICATE: i16 = 36;
+const METADATA: i16 = 3;
+
+fn metadata_brokers(addr: SocketAddr, auth: Option<&Credentials>) -> Result<Vec<i32>, String> {
     let timeout = Duration::from_secs(2);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
+    let connect = || -> std::io::Result<TcpStream> {
+        let stream = TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        Ok(stream)
+    };
+    let mut stream = connect().map_err(|e| format!("connect: {e}"))?;
+    if let Some(auth) = auth {
+        sasl_plain(&mut stream, auth)?;
+    }
+    let topics_none = 0i32.to_be_bytes();
+    let response = request(&mut stream, METADATA, 1, &topics_none)
+        .map_err(|e| format!("metadata request: {e}"))?;
+    parse_brokers(&response).ok_or_else(|| "malformed metadata response".to_owned())
+}
+
+/// Logs in with SASL/PLAIN. A refused password is reported without the password.
+fn sasl_plain(stream: &mut TcpStream, auth: &Credentials) -> Result<(), String> {
+    let mechanism = b"PLAIN";
+    let mut body = (mechanism.len() as i16).to_be_bytes().to_vec();
+    body.extend_from_slice(mechanism);
+    let response =
+        request(stream, SASL_HANDSHAKE, 1, &body).map_err(|e| format!("SASL handshake: {e}"))?;
+    match Reader(&response).i16() {
+        Some(0) => {}
+        code => return Err(format!("SASL handshake refused PLAIN (error {code:?})")),
+    }
+    // RFC 4616: authzid NUL authcid NUL password.
+    let token = format!("\0{}\0{}", auth.user, auth.password);
+    let mut body = (token.len() as i32).to_be_bytes().to_vec();
+    body.extend_from_slice(token.as_bytes());
+    let response = request(stream, SASL_AUTHENTICATE, 0, &body)
+        .map_err(|e| format!("SASL authenticate: {e}"))?;
+    match Reader(&response).i16() {
+        Some(0) => Ok(()),
+        code => Err(format!(
+            "SASL/PLAIN login as `{}` refused (error {code:?})",
+            auth.user
+        )),
+    }
+}
+
+/// Sends one request (header v1, correlation id 7) and returns the response after its
+/// correlation id, which must be 7.
+fn request(
+    stream: &mut TcpStream,
+    api_key: i16,
+    version: i16,
+    payload: &[u8],
+) -> std::io::Result<Vec<u8>> {
     let client_id = b"weir-peers";
     let mut body = Vec::new();
-    body.extend_from_slice(&3i16.to_be_bytes()); // api key: Metadata
-    body.extend_from_slice(&1i16.to_be_bytes()); // api version 1
+    body.extend_from_slice(&api_key.to_be_bytes());
+    body.extend_from_slice(&version.to_be_bytes());
     body.extend_from_slice(&7i32.to_be_bytes()); // correlation id
     body.extend_from_slice(&(client_id.len() as i16).to_be_bytes());
     body.extend_from_slice(client_id);
-    body.extend_from_slice(&0i32.to_be_bytes()); // topics: none
+    body.extend_from_slice(payload);
     let mut request = (body.len() as i32).to_be_bytes().to_vec();
     request.extend_from_slice(&body);
     stream.write_all(&request)?;
@@ -175,15 +270,15 @@ fn metadata_brokers(addr: SocketAddr) -> std::io::Result<Vec<i32>> {
     }
     let mut response = vec![0u8; len];
     stream.read_exact(&mut response)?;
-    parse_brokers(&response).ok_or_else(|| invalid("malformed metadata response"))
+    match response.split_first_chunk::<4>() {
+        Some((id, rest)) if i32::from_be_bytes(*id) == 7 => Ok(rest.to_vec()),
+        _ => Err(invalid("response with another correlation id")),
+    }
 }
 
-/// Parses correlation id, then the v1 broker array (node id, host, port, rack).
+/// Parses the v1 broker array (node id, host, port, rack).
 fn parse_brokers(buf: &[u8]) -> Option<Vec<i32>> {
     let mut r = Reader(buf);
-    if r.i32()? != 7 {
-        return None;
-    }
     let count = r.i32()?;
     let mut ids = Vec::new();
     for _ in 0..count.max(0) {
@@ -205,6 +300,9 @@ impl Reader<'_> {
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
         Some(head)
+    }
+    fn i16(&mut self) -> Option<i16> {
+        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
     }
     fn i32(&mut self) -> Option<i32> {
         Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))

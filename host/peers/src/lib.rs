@@ -26,6 +26,7 @@ use std::time::Duration;
 
 pub use error::Error;
 pub use jars::JarSource;
+pub use kafka::MAX_MESSAGE_BYTES;
 pub use process::{Server, rss_kib};
 
 /// Which of the two servers.
@@ -82,6 +83,38 @@ pub struct PeersOptions {
     /// Put the JVMs in their own process group so they outlive the starting command and a
     /// terminal's Ctrl-C reaches only the harness.
     pub detached: bool,
+    /// Require password authentication on both servers (`None`, the default: none). Kafka's
+    /// client listener then speaks SASL_PLAINTEXT with mechanism PLAIN, and Cassandra runs
+    /// `PasswordAuthenticator` with this user created as a login role.
+    pub auth: Option<Credentials>,
+}
+
+/// A user name and password both servers accept when started with [`PeersOptions::auth`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name (a Kafka SASL/PLAIN user, a Cassandra login role).
+    pub user: String,
+    /// Its password; `Debug` never shows it.
+    pub password: String,
+}
+
+impl Credentials {
+    /// Credentials from a user name and a password.
+    pub fn new(user: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The JDK 17 that Debian's openjdk-17 package installs.
@@ -115,6 +148,7 @@ impl Default for PeersOptions {
             ready_timeout: Duration::from_secs(180),
             fresh: true,
             detached: false,
+            auth: None,
         }
     }
 }
@@ -154,6 +188,7 @@ impl Peers {
             dir,
             ready_timeout: opts.ready_timeout,
             detached: opts.detached,
+            auth: opts.auth.as_ref(),
         };
         // Each thread prepares (Kafka: formats its storage) and starts its server, so the
         // slower Cassandra start overlaps everything Kafka does.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 
-use crate::{Error, Kind};
+use crate::{Credentials, Error, Kind};
 
 /// How often readiness probes and exit checks run.
 const POLL: Duration = Duration::from_millis(200);
@@ -24,6 +24,7 @@ pub(crate) struct Setup<'a> {
     pub dir: &'a Path,
     pub ready_timeout: Duration,
     pub detached: bool,
+    pub auth: Option<&'a Credentials>,
 }
 
 /// Everything needed to (re)start one server on the same data directory and ports.
@@ -43,6 +44,8 @@ pub(crate) struct Launch {
     /// Start in a new process group, so a terminal's Ctrl-C reaches only the harness, which
     /// then stops the server itself.
     pub detached: bool,
+    /// Credentials the readiness probe logs in with, when the server requires them.
+    pub auth: Option<Credentials>,
 }
 
 /// A running (or stopped) server started by this harness.
@@ -92,6 +95,12 @@ impl Server {
     /// The directory holding this server's config, data and logs.
     pub fn dir(&self) -> &Path {
         &self.launch.dir
+    }
+
+    /// One protocol exchange (the readiness probe), logged in as `auth` when given: `Ok` when
+    /// the server answers and accepts the login.
+    pub fn probe_as(&self, auth: Option<&Credentials>) -> Result<(), String> {
+        probe(self.kind(), self.launch.addr, auth)
     }
 
     /// Starts the JVM on the existing data directory and waits until a protocol request
@@ -225,7 +234,7 @@ impl Server {
                     tail: tail(&self.launch.log, &self.launch.console),
                 });
             }
-            let last = match probe(self.kind(), self.launch.addr) {
+            let last = match ready(self.kind(), self.launch.addr, self.launch.auth.as_ref()) {
                 Ok(()) => return Ok(()),
                 Err(e) => e,
             };
@@ -250,11 +259,24 @@ impl Drop for Server {
     }
 }
 
-/// One real protocol exchange with the server.
-pub(crate) fn probe(kind: Kind, addr: SocketAddr) -> Result<(), String> {
+/// Whether the server is ready: [`probe`], after the server's first-start setup that needs
+/// a running server (Cassandra with `auth`: creating the login role).
+fn ready(kind: Kind, addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
     match kind {
-        Kind::Kafka => crate::kafka::probe(addr),
-        Kind::Cassandra => crate::cassandra::probe(addr),
+        Kind::Kafka => crate::kafka::probe(addr, auth),
+        Kind::Cassandra => crate::cassandra::ready(addr, auth),
+    }
+}
+
+/// One real protocol exchange with the server, logged in with `auth` when given.
+pub(crate) fn probe(
+    kind: Kind,
+    addr: SocketAddr,
+    auth: Option<&Credentials>,
+) -> Result<(), String> {
+    match kind {
+        Kind::Kafka => crate::kafka::probe(addr, auth),
+        Kind::Cassandra => crate::cassandra::probe(addr, auth),
     }
 }
 

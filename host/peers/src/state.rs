@@ -87,7 +87,8 @@ impl PairRecord {
             if !pid_runs(server.pid, kind.main_class()) {
                 return Err(format!("{kind} (pid {}) is not running", server.pid));
             }
-            probe(kind, server.addr).map_err(|e| format!("{kind} at {}: {e}", server.addr))?;
+            probe(kind, server.addr, None)
+                .map_err(|e| format!("{kind} at {}: {e}", server.addr))?;
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use weir_core::{Pipeline, PipelineOptions, PipelineStats, ShutdownSignal};
+use weir_core::{Pipeline, PipelineStats, ShutdownSignal};
 use weir_kafka::{Brokers, Properties, create_topics};
 
 /// The pipeline the demo runs: the example users read for the local peers.
@@ -352,10 +352,7 @@ async fn consume(
     let engine = plugins::engine(config.cache_dir())?;
     let chain = tokio::task::block_in_place(|| plugins::load_chain(&engine, &config.plugins))?;
     let parts = components::build(config).await?;
-    let options = PipelineOptions {
-        batch_size: config.pipeline.batch_size,
-        max_batches_in_flight: config.pipeline.max_batches_in_flight,
-    };
+    let options = config.pipeline.options();
     let pipeline = Pipeline::new(parts.source, chain, parts.sink, parts.dead_letters, options);
     let stats = pipeline.stats();
     let (stop, shutdown) = ShutdownSignal::new();

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use weir_core::{
-    Acker, BoxError, DeadLetterHeaders, Event, Pipeline, PipelineOptions, PipelineStats, Position,
-    ShutdownSignal, Source,
+    Acker, BoxError, DeadLetterHeaders, Event, Pipeline, PipelineStats, Position, ShutdownSignal,
+    Source,
 };
 use weir_file::{JsonlDeadLetters, JsonlSink};
 use weir_kafka::{KafkaAcker, KafkaSource, KafkaSourceConfig};
@@ -115,10 +115,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let source = ReplaySource::start(&reader, filter)?;
     let counts = std::sync::Arc::clone(&source.counts);
 
-    let options = PipelineOptions {
-        batch_size: config.pipeline.batch_size,
-        max_batches_in_flight: config.pipeline.max_batches_in_flight,
-    };
+    let options = config.pipeline.options();
     let pipeline = Pipeline::new(source, chain, sink, failed, options);
     let stats = pipeline.stats();
     let (stop, shutdown) = ShutdownSignal::new();

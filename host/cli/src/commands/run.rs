@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use weir_core::{Pipeline, PipelineOptions, PipelineStats, ShutdownSignal};
+use weir_core::{Pipeline, PipelineStats, ShutdownSignal};
 
 /// Arguments of `weir run`.
 #[derive(clap::Args)]
@@ -62,10 +62,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         ));
     }
 
-    let options = PipelineOptions {
-        batch_size: config.pipeline.batch_size,
-        max_batches_in_flight: config.pipeline.max_batches_in_flight,
-    };
+    let options = config.pipeline.options();
     let pipeline = Pipeline::new(parts.source, chain, parts.sink, parts.dead_letters, options);
     let stats = pipeline.stats();
     let kafka_stats = parts.kafka_stats.clone();

@@ -26,29 +26,74 @@ pub struct Setup {
     pub group: String,
     pub keyspace: String,
     pub dir: tempfile::TempDir,
+    /// How the test's own clients (producer, DLQ reader, CQL session) log in.
+    pub login: Login,
+    /// Extra Kafka properties written into weir's config (source and dead letters), as TOML
+    /// key = value pairs.
+    pub kafka_config: Vec<(String, String)>,
+    /// Extra lines of weir's `[sink]` table.
+    pub sink_config: String,
+}
+
+/// The credentials of the test's own clients; none for the shared peers.
+#[derive(Default, Clone)]
+pub struct Login {
+    /// librdkafka properties of the test's producer and dead-letter reader.
+    pub kafka: Properties,
+    /// User and password of the test's CQL session.
+    pub cassandra: Option<(String, String)>,
 }
 
 impl Setup {
     pub async fn new(name: &str, partitions: i32) -> Setup {
         let peers = weir_test_support::peers();
+        Setup::on(
+            name,
+            partitions,
+            &peers.kafka,
+            &peers.cassandra,
+            Login::default(),
+        )
+        .await
+    }
+
+    /// A setup on given servers, its own clients logging in with `login`.
+    pub async fn on(
+        name: &str,
+        partitions: i32,
+        kafka: &str,
+        cassandra: &str,
+        login: Login,
+    ) -> Setup {
         let topic = weir_test_support::unique_topic(&format!("e2e-{name}"));
         let dlq = format!("{topic}.dlq");
         weir_kafka::create_topics(
-            &Brokers::parse(&peers.kafka),
-            &Properties::default(),
+            &Brokers::parse(kafka),
+            &login.kafka,
             &[(topic.as_str(), partitions), (dlq.as_str(), 1)],
         )
         .await
         .expect("topics");
         Setup {
-            kafka: peers.kafka.clone(),
-            cassandra: peers.cassandra.clone(),
+            kafka: kafka.to_owned(),
+            cassandra: cassandra.to_owned(),
             group: format!("{topic}-group"),
             keyspace: weir_test_support::unique_keyspace(name),
             topic,
             dlq,
             dir: tempfile::tempdir().expect("tempdir"),
+            login,
+            kafka_config: Vec::new(),
+            sink_config: String::new(),
         }
+    }
+
+    /// The extra Kafka properties as the inside of a TOML inline table (with a leading comma).
+    fn kafka_config_toml(&self) -> String {
+        self.kafka_config
+            .iter()
+            .map(|(k, v)| format!(", {k:?} = {v:?}"))
+            .collect()
     }
 
     /// Writes `weir.toml` for this setup; `extra` is appended (more plugins, overrides).
@@ -70,7 +115,7 @@ group_id = "{group}"
 topics = ["{topic}"]
 commit_interval = "200ms"
 # A killed process's partitions move after this, instead of Kafka's 45 s default.
-properties = {{ "session.timeout.ms" = "6000", "heartbeat.interval.ms" = "1000", "statistics.interval.ms" = "500" }}
+properties = {{ "session.timeout.ms" = "6000", "heartbeat.interval.ms" = "1000", "statistics.interval.ms" = "500"{kafka_config} }}
 
 [[plugins]]
 path = "builtin:enricher"
@@ -83,10 +128,12 @@ table = "users"
 create_schema = true
 consistency = "one"
 retry = {{ max_attempts = 8, base_backoff = "50ms", max_backoff = "500ms" }}
+{sink_config}
 
 [dead_letter]
 type = "kafka"
 topic = "{dlq}"
+properties = {{ {dlq_config} }}
 
 [pipeline]
 batch_size = 64
@@ -100,6 +147,9 @@ enabled = false
                 topic = self.topic,
                 keyspace = self.keyspace,
                 dlq = self.dlq,
+                kafka_config = self.kafka_config_toml(),
+                sink_config = self.sink_config,
+                dlq_config = self.kafka_config_toml().trim_start_matches(", "),
             ),
         )
         .expect("config");
@@ -113,6 +163,17 @@ enabled = false
 
     /// Starts `weir run` with more arguments (e.g. `--set` overrides).
     pub fn start_with(&self, config: &Path, log_name: &str, extra: &[&str]) -> Weir {
+        self.start_with_env(config, log_name, extra, &[])
+    }
+
+    /// Like [`start_with`](Self::start_with), with more environment variables.
+    pub fn start_with_env(
+        &self,
+        config: &Path,
+        log_name: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Weir {
         let log = self.dir.path().join(log_name);
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_weir"))
@@ -122,6 +183,7 @@ enabled = false
             .current_dir(self.dir.path())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("WEIR_LOG", "info,librdkafka=warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -159,8 +221,14 @@ enabled = false
 
     /// Produces raw values (any bytes), keyed like [`produce`](Self::produce).
     pub async fn produce_bytes(&self, values: &[&[u8]]) {
-        let producer = KafkaProducer::new(&Brokers::parse(&self.kafka), &Properties::default())
-            .expect("producer");
+        // Records up to what the harness broker accepts (the hostile inputs hold 10 MB).
+        let mut properties = self.login.kafka.clone();
+        properties.0.insert(
+            "message.max.bytes".into(),
+            weir_kafka::PropertyValue::Integer(weir_peers::MAX_MESSAGE_BYTES as i64),
+        );
+        let producer =
+            KafkaProducer::new(&Brokers::parse(&self.kafka), &properties).expect("producer");
         let records: Vec<ProducerRecord> = values
             .iter()
             .enumerate()
@@ -184,11 +252,12 @@ enabled = false
     }
 
     pub async fn session(&self) -> scylla::client::session::Session {
-        scylla::client::session_builder::SessionBuilder::new()
-            .known_node(&self.cassandra)
-            .build()
-            .await
-            .expect("cql session")
+        let mut builder =
+            scylla::client::session_builder::SessionBuilder::new().known_node(&self.cassandra);
+        if let Some((user, password)) = &self.login.cassandra {
+            builder = builder.user(user, password);
+        }
+        builder.build().await.expect("cql session")
     }
 
     /// Rows in the table (0 while the table does not exist yet).
@@ -267,11 +336,12 @@ enabled = false
 
     /// Reads `n` records of the dead-letter topic (with a fresh group).
     pub async fn dead_letters(&self, n: usize) -> Vec<Event> {
-        let config = KafkaSourceConfig::new(
+        let mut config = KafkaSourceConfig::new(
             Brokers::parse(&self.kafka),
             format!("{}-reader-{}", self.dlq, std::process::id()),
             vec![self.dlq.clone()],
         );
+        config.properties = self.login.kafka.clone();
         let mut source = KafkaSource::start(&config).expect("dlq reader");
         let mut events = Vec::new();
         let read = tokio::time::timeout(DEADLINE, async {

@@ -151,6 +151,13 @@ impl ClientContext for WeirContext {
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         crate::logging::client_error(&error, reason);
+        // librdkafka would retry a refused login forever; a wrong password does not heal.
+        if crate::logging::is_login_refused(&error) {
+            self.shared.fail(format!(
+                "Kafka refused the login ({reason}); check `sasl.mechanism`, `sasl.username` \
+                 and `sasl.password` in `source.properties`"
+            ));
+        }
     }
 
     fn stats(&self, statistics: rdkafka::Statistics) {
@@ -328,6 +335,9 @@ pub(super) fn poll_loop(
     let result = loop {
         if shared.stop.load(Ordering::Acquire) {
             break Ok(());
+        }
+        if let Some(reason) = lock(&shared.failure).clone() {
+            break Err(KafkaError::Consumer(reason));
         }
         let reading = !shared.reading_stopped.load(Ordering::Acquire);
         let buffered = shared.buffered();

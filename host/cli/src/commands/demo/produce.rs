@@ -28,6 +28,7 @@ pub(super) async fn produce(
         every: None,
         cron: None,
         brokers: brokers.bootstrap_servers(),
+        kafka_properties: Vec::new(),
         topic: args.topic.clone(),
         synthetic: true,
         seed: Some(args.seed),
