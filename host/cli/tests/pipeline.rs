@@ -599,3 +599,58 @@ async fn secrets_from_the_environment_never_appear_in_logs_or_errors() {
         "the secret leaked into a config error"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_that_does_not_fit_its_int_column_is_dead_lettered_naming_the_column() {
+    let setup = Setup::new("int-column", 1).await;
+    // The table has one more int column than the enricher fills: `score`, from the event.
+    let session = setup.session().await;
+    let ks = &setup.keyspace;
+    for cql in [
+        format!(
+            "CREATE KEYSPACE \"{ks}\" WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+        ),
+        format!(
+            "CREATE TABLE \"{ks}\".users (id uuid PRIMARY KEY, first_name text, last_name text, \
+             gender text, address text, post_code text, email text, username text, dob timestamp, \
+             registered_date timestamp, phone text, picture text, full_name text, \
+             email_domain text, age int, age_group text, score int)"
+        ),
+    ] {
+        session.query_unpaged(cql, ()).await.expect("schema");
+    }
+    let good = users(6);
+    let with_score =
+        |i: usize, score: &str| format!("{},\"score\":{score}}}", good[i].trim_end_matches('}'));
+    let huge_digits = format!("\"{}\"", "9".repeat(200_000));
+    let values = [
+        with_score(0, "7"),
+        with_score(1, &huge_digits),
+        with_score(2, "12345678901234567890"),
+        with_score(3, "\"forty-two\""),
+        with_score(4, "\"8\""),
+        good[5].clone(),
+    ];
+    setup.produce(&values).await;
+    let config = setup.config(&setup.cassandra, "");
+    let weir = setup.start(&config, "weir.log");
+    let letters = setup.dead_letters(3).await;
+    setup.wait_for_rows(3).await;
+    weir.stop();
+    for bad in &values[1..4] {
+        let letter = letters
+            .iter()
+            .find(|l| l.value.as_ref() == bad.as_bytes())
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", &bad[..bad.len().min(200)]));
+        assert_eq!(header(letter, DeadLetterHeaders::CLASS), "sink-rejected");
+        assert_eq!(header(letter, DeadLetterHeaders::FIELD), "score");
+        let message = header(letter, DeadLetterHeaders::MESSAGE);
+        assert!(message.len() < 1_000, "the reason stays short: {message}");
+    }
+    let rows = setup.rows().await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let id = |i: usize| expected(&good[i])["id"].as_str().expect("id").to_owned();
+    assert_eq!(rows[&id(0)]["score"], 7);
+    assert_eq!(rows[&id(4)]["score"], 8, "a numeric string converts");
+    assert!(rows[&id(5)]["score"].is_null());
+}
