@@ -11,6 +11,7 @@
 use crate::bindings::{Batch, BatchResult, Events, Failure as WitFailure, Headers, Outputs};
 use bytes::Bytes;
 use std::ops::Range;
+use std::sync::Arc;
 use weir_core::{Event, EventResult};
 
 /// The start of the key span of an event or output without a key (`wit/types.wit`).
@@ -200,15 +201,17 @@ impl InFlight {
         columns.partitions.reserve(events.len());
         columns.offsets.reserve(events.len());
         columns.timestamps_ms.reserve(events.len());
+        let mut run_topic: Option<&Arc<str>> = None;
         for event in events {
-            // Sources deliver runs of one topic; each name is sent once per run.
-            let topic = match batch.topics.last() {
-                Some(last) if **last == *event.position.topic => batch.topics.len() - 1,
-                _ => {
-                    batch.topics.push(event.position.topic.to_string());
-                    batch.topics.len() - 1
-                }
-            };
+            // Sources deliver runs of one topic (usually one shared name); each name is sent
+            // once per run.
+            let name = &event.position.topic;
+            let same = run_topic.is_some_and(|t| Arc::ptr_eq(t, name) || **t == **name);
+            if !same {
+                batch.topics.push(name.to_string());
+                run_topic = Some(name);
+            }
+            let topic = batch.topics.len() - 1;
             let key = event.key.as_ref().map(|k| push(&mut batch.data, k));
             let value = push(&mut batch.data, &event.value);
             let first_header = header_count(&batch.headers);
