@@ -14,6 +14,11 @@ use std::process::{Command, Stdio};
 
 const TARGET: &str = "wasm32-wasip2";
 const INSTALL: &str = "rustup target add wasm32-wasip2";
+/// Compiler flags for the guests (variable, value).
+const GUEST_RUSTFLAGS: (&str, &str) = (
+    "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+    "-Ctarget-feature=+simd128",
+);
 
 /// Shipped plugins: (package name, constant prefix).
 const PLUGINS: &[(&str, &str)] = &[
@@ -160,13 +165,19 @@ fn build(
             command.env_remove(&*key);
         }
     }
+    // 128-bit SIMD, as the native build has (SSE2): LLVM vectorises the guests' byte loops
+    // with it, which measured 1,237-1,329 ns per event for the enricher against
+    // 1,316-1,348 ns without. wasmtime supports it by default.
+    command.env(GUEST_RUSTFLAGS.0, GUEST_RUSTFLAGS.1);
     let status = command
         .status()
         .map_err(|e| format!("running `{cargo}`: {e}"))?;
     if !status.success() {
         return Err(format!(
-            "building the plugins in {} failed (see the compiler output above); reproduce with\n       cargo build --release --target {TARGET} --manifest-path {}",
+            "building the plugins in {} failed (see the compiler output above); reproduce with\n       {}={} cargo build --release --target {TARGET} --manifest-path {}",
             workspace.display(),
+            GUEST_RUSTFLAGS.0,
+            GUEST_RUSTFLAGS.1,
             workspace.join("Cargo.toml").display()
         ));
     }

@@ -93,6 +93,10 @@ struct RunArgs {
     /// 4,096 events and fewer repetitions: a smoke test in seconds, noisier figures.
     #[arg(long)]
     quick: bool,
+    /// Run only sections 1 and 2 (the plugin stage and the no-op crossing): the
+    /// WebAssembly boundary in seconds, without the pipeline, loads or other languages.
+    #[arg(long, conflicts_with_all = ["json", "with_peers", "kafka"])]
+    plugin_only: bool,
     /// Instead of measuring, run only this path at batch 512 for SECONDS (default 5), to
     /// be recorded by a profiler: `perf record -g -- weir-bench --profile echo`.
     #[arg(long, value_name = "PATH")]
@@ -220,6 +224,15 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
     let plugin = stages::plugin_stage(&enricher, &values, reps);
     eprintln!("weir-bench: no-op crossing ...");
     let echo = stages::echo_stage(&echo, &values, reps);
+    if args.plugin_only {
+        let sections = report::PluginSections {
+            shape: &shape,
+            plugin: &plugin,
+            echo: &echo,
+        };
+        println!("{sections}");
+        return Ok(());
+    }
     let pipeline = host_pipeline(args, &enricher, &values, events.len(), scratch.path())?;
     let input = scratch.path().join("users.jsonl");
     eprintln!("weir-bench: load costs ...");

@@ -281,9 +281,19 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
-impl fmt::Display for Results {
+/// Sections 1 and 2 alone: what `--plugin-only` prints, and the head of the full table.
+pub struct PluginSections<'a> {
+    /// How the run was made.
+    pub shape: &'a RunShape,
+    /// Section 1.
+    pub plugin: &'a [PluginRow],
+    /// Section 2.
+    pub echo: &'a Throughput,
+}
+
+impl fmt::Display for PluginSections<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.shape;
+        let s = self.shape;
         writeln!(
             f,
             "weir-bench: {} user events (~{} B each), median of {} timed runs after {} warm-up{}",
@@ -303,7 +313,7 @@ impl fmt::Display for Results {
             "   {:>5}  {:>14}  {:>9}  {:>14}  {:>9}  {:>11}",
             "batch", "wasm events/s", "ns/event", "native ev/s", "ns/event", "wasm/native"
         )?;
-        for row in &self.plugin {
+        for row in self.plugin {
             writeln!(
                 f,
                 "   {:>5}  {:>14}  {:>9.0}  {:>14}  {:>9.0}  {:>10.1}%",
@@ -335,7 +345,18 @@ impl fmt::Display for Results {
             grouped(self.echo.events_per_s),
             TARGET_ECHO_NS,
             verdict(self.echo.ns_per_event <= TARGET_ECHO_NS)
-        )?;
+        )
+    }
+}
+
+impl fmt::Display for Results {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head = PluginSections {
+            shape: &self.shape,
+            plugin: &self.plugin,
+            echo: &self.echo,
+        };
+        writeln!(f, "{head}")?;
         writeln!(f)?;
         write_pipeline(f, &self.pipeline)?;
         writeln!(f)?;

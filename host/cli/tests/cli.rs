@@ -208,7 +208,7 @@ fn plugin_inspect_names_the_contract_and_imports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("weir:transform/transform@0.2.0 (supported"),
+        stdout.contains("weir:transform/transform@0.3.0 (supported"),
         "{stdout}"
     );
     assert!(stdout.contains("imports:"), "{stdout}");

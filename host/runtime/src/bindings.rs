@@ -7,5 +7,5 @@ wasmtime::component::bindgen!({
 
 pub use weir::transform::log::Level;
 pub use weir::transform::types::{
-    Batch, BatchResult, ErrorKind, Event, EventError, Failure, Header, Output, Span,
+    Batch, BatchResult, ErrorKind, EventError, Events, Failure, Headers, Outputs,
 };

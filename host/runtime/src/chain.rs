@@ -4,6 +4,7 @@ use crate::bindings::{Batch, BatchResult};
 use crate::instance::{CallFault, PluginInstance};
 use crate::packed::{self, InFlight};
 use crate::plugin::Plugin;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use weir_core::{ErrorClass, Event, EventResult, Failure, Outputs, Stage, Transform};
 
@@ -69,7 +70,9 @@ impl Transform for PluginChain {
         if self.links.is_empty() {
             return packed::passthrough(batch);
         }
-        let mut failures: Vec<Option<Failure>> = vec![None; batch.len()];
+        // The first failure of each failed source event. Failures are rare: a map keeps the
+        // common case from initialising and walking one large slot per event.
+        let mut failures: BTreeMap<usize, Failure> = BTreeMap::new();
         let mut flight = InFlight::pack(
             batch,
             std::mem::replace(&mut self.spare, packed::empty_batch()),
@@ -81,23 +84,26 @@ impl Transform for PluginChain {
             let (result, faults) = link.run(&flight);
             for (index, failure) in faults {
                 if let Some(&owner) = flight.owners.get(index) {
-                    failures[owner].get_or_insert(failure);
+                    failures.entry(owner).or_insert(failure);
                 }
             }
             let mut next = flight.advance(result, |owner, failure| {
-                failures[owner].get_or_insert_with(|| link.failure(&failure.error));
+                failures
+                    .entry(owner)
+                    .or_insert_with(|| link.failure(&failure.error));
             });
             // Outputs of an already failed source event are not worth running further.
-            next.retain_owners(|owner| failures[owner].is_none());
+            if !failures.is_empty() {
+                next.retain_owners(|owner| !failures.contains_key(&owner));
+            }
             let input = std::mem::replace(&mut flight, next);
             if position == 0 {
                 self.spare = input.batch;
             }
         }
 
-        let mut results: Vec<EventResult> = failures
-            .into_iter()
-            .map(|f| match f {
+        let mut results: Vec<EventResult> = (0..batch.len())
+            .map(|i| match failures.remove(&i) {
                 Some(failure) => Err(failure),
                 None => Ok(Outputs::new()),
             })

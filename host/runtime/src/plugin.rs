@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::Component;
 
 /// The WIT package this host implements.
-pub const CONTRACT_PACKAGE: &str = "weir:transform@0.2.0";
+pub const CONTRACT_PACKAGE: &str = "weir:transform@0.3.0";
 /// The export every plugin must have.
-pub const CONTRACT_EXPORT: &str = "weir:transform/transform@0.2.0";
+pub const CONTRACT_EXPORT: &str = "weir:transform/transform@0.3.0";
 const EXPORT_PREFIX: &str = "weir:transform/transform@";
 
 /// What a component declares, for `weir plugin inspect` and logs.
@@ -28,7 +28,7 @@ pub struct PluginInfo {
     pub size: usize,
     /// Every import, e.g. `wasi:filesystem/types@0.2.6`.
     pub imports: Vec<String>,
-    /// Every export, e.g. `weir:transform/transform@0.2.0`.
+    /// Every export, e.g. `weir:transform/transform@0.3.0`.
     pub exports: Vec<String>,
 }
 

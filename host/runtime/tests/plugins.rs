@@ -241,11 +241,11 @@ fn a_component_built_for_another_contract_version_is_refused_naming_both() {
         "{message}"
     );
     assert!(
-        message.contains("weir:transform/transform@0.2.0"),
+        message.contains("weir:transform/transform@0.3.0"),
         "{message}"
     );
     assert!(
-        message.contains("weir:transform/transform@0.1.0"),
+        message.contains("weir:transform/transform@0.2.0"),
         "{message}"
     );
 }
@@ -347,6 +347,7 @@ fn a_plugin_that_breaks_the_contract_fails_only_the_events_it_broke_it_for() {
         event(r#"{"n":3,"bad":"input"}"#, 3, 0),
         event(r#"{"n":4,"bad":"both"}"#, 4, 0),
         event(r#"{"n":5}"#, 5, 0),
+        event(r#"{"n":6,"bad":"column"}"#, 6, 0),
     ];
     let results = chain.transform(&batch);
     assert_eq!(results.len(), batch.len());
@@ -364,6 +365,7 @@ fn a_plugin_that_breaks_the_contract_fails_only_the_events_it_broke_it_for() {
         ),
         (3, "output 0 names input 1, but the batch has 1 events"),
         (4, "input 0 is both emitted and failed"),
+        (6, "outputs.keys has 1 entries, expected 2 (two per output)"),
     ] {
         let Err(failure) = &results[i] else {
             panic!("event {i} should fail, got {:?}", values(&results[i]));

@@ -57,6 +57,12 @@ pub(crate) fn write_str(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if is_plain(bytes) {
+        // Nearly every value: one copy, no per-byte loop.
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut plain = 0;
     for (i, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {
@@ -84,6 +90,35 @@ pub(crate) fn write_str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
 }
 
+/// Whether `bytes` need no escaping in a JSON string: no `"`, `\\` or control character.
+/// Eight bytes at a time (a word-wide test for each kind of byte), because a per-byte loop
+/// is what made writing short strings costly, in WebAssembly above all, where every loop
+/// iteration also checks the time budget.
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in some byte of the result iff some byte of `word` is below `n` (n <= 0x80).
+    fn any_below(word: u64, n: u8) -> u64 {
+        word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let special = any_below(word, 0x20)
+            | any_below(word ^ (ONES * u64::from(b'"')), 1)
+            | any_below(word ^ (ONES * u64::from(b'\\')), 1);
+        if special != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -94,6 +129,11 @@ mod tests {
             "q\"uote\\back",
             "\n\r\t\u{8}\u{c}\u{0}\u{1f}",
             "é ü 😀 \u{7f}",
+            "eight by",
+            "sixteen bytes ok\"",
+            "a long plain string of more than sixteen bytes",
+            "\u{1f}seven bytes plain",
+            "plain for eight and then a \\",
         ] {
             let mut ours = Vec::new();
             super::write_str(&mut ours, text);

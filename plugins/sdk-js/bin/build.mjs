@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// weir-build-js: turns a plugin module into a weir:transform@0.2.0 WebAssembly component.
+// weir-build-js: turns a plugin module into a weir:transform@0.3.0 WebAssembly component.
 //
 //   weir-build-js src/plugin.js -o plugin.wasm [--wit DIR] [--enable stdio,clocks,random]
 //
@@ -85,7 +85,7 @@ export async function build({ entry, out, wit = DEFAULT_WIT, enable = [] }) {
     writeFileSync(
       join(stage, 'entry.js'),
       [
-        `import { write } from 'weir:transform/log@0.2.0';`,
+        `import { write } from 'weir:transform/log@0.3.0';`,
         `import { exportPlugin } from './weir-sdk/index.js';`,
         `import definition from './plugin/${basename(entryPath)}';`,
         `export const transform = exportPlugin(definition, write);`,

@@ -1,6 +1,6 @@
 // Write a weir plugin in JavaScript: export a default object (or class) with `process`
 // and, optionally, `init`; `weir-build-js` turns the module into a WebAssembly component
-// for weir:transform@0.2.0. The SDK hides the packed batch layout: `process` sees one
+// for weir:transform@0.3.0. The SDK hides the packed batch layout: `process` sees one
 // `Event` at a time and writes its outputs to an `Emit`, just like the Rust SDK.
 //
 //   import { EventError } from '@weir/sdk';

@@ -1,5 +1,5 @@
 // The packed layout, natively: a batch is unpacked into events and the outputs packed
-// into one buffer with spans, exactly as weir:transform@0.2.0 defines them.
+// into one buffer with span columns, exactly as weir:transform@0.3.0 defines them.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,30 +8,35 @@ import { Config, Event, EventError, Splice, exportPlugin, instantiate, run } fro
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Packs events like the host: one data buffer, spans per event. */
+const NO_KEY = 0xffffffff;
+
+/** Packs events like the host: one data buffer, columns of spans and positions. */
 function pack(events) {
   const parts = [];
   let used = 0;
   const put = (bytes) => {
     const b = typeof bytes === 'string' ? enc.encode(bytes) : bytes;
     parts.push(b);
-    const span = { start: used, len: b.length };
+    const span = [used, b.length];
     used += b.length;
     return span;
   };
-  const headers = [];
-  const packed = events.map((e, i) => {
-    const first = headers.length;
-    for (const [name, value] of e.headers ?? []) headers.push({ name: put(name), value: put(value) });
-    return {
-      key: e.key === undefined ? undefined : put(e.key),
-      value: put(e.value),
-      headers: { start: first, len: headers.length - first },
-      topic: 0,
-      partition: 3,
-      offset: BigInt(100 + i),
-      timestampMs: BigInt(e.ts ?? 0),
-    };
+  const names = [];
+  const values = [];
+  const columns = { keys: [], values: [], headers: [], topics: [], partitions: [], offsets: [], timestampsMs: [] };
+  events.forEach((e, i) => {
+    const first = names.length / 2;
+    for (const [name, value] of e.headers ?? []) {
+      names.push(...put(name));
+      values.push(...put(value));
+    }
+    columns.keys.push(...(e.key === undefined ? [NO_KEY, 0] : put(e.key)));
+    columns.values.push(...put(e.value));
+    columns.headers.push(first, names.length / 2 - first);
+    columns.topics.push(0);
+    columns.partitions.push(3);
+    columns.offsets.push(BigInt(100 + i));
+    columns.timestampsMs.push(BigInt(e.ts ?? 0));
   });
   const data = new Uint8Array(used);
   let at = 0;
@@ -39,7 +44,45 @@ function pack(events) {
     data.set(p, at);
     at += p.length;
   }
-  return { data, topics: ['users'], headers, events: packed };
+  // As the component's bindings lift them: typed arrays of the WIT integer types.
+  const events32 = {
+    keys: Uint32Array.from(columns.keys),
+    values: Uint32Array.from(columns.values),
+    headers: Uint32Array.from(columns.headers),
+    topics: Uint32Array.from(columns.topics),
+    partitions: Int32Array.from(columns.partitions),
+    offsets: BigInt64Array.from(columns.offsets),
+    timestampsMs: BigInt64Array.from(columns.timestampsMs),
+  };
+  return {
+    data,
+    topics: ['users'],
+    headers: { names: Uint32Array.from(names), values: Uint32Array.from(values) },
+    events: events32,
+  };
+}
+
+/** A result's columns as one object per output and header, spans as `{ start, len }`. */
+function unpack(result) {
+  const span = (column, i) => ({ start: column[2 * i], len: column[2 * i + 1] });
+  const o = result.outputs;
+  for (const column of [o.inputs, o.keys, o.values, o.headers, result.headers.names, result.headers.values]) {
+    assert.ok(column instanceof Uint32Array, 'columns are lowered as typed arrays');
+  }
+  return {
+    data: result.data,
+    headers: Array.from({ length: result.headers.names.length / 2 }, (_, i) => ({
+      name: span(result.headers.names, i),
+      value: span(result.headers.values, i),
+    })),
+    outputs: Array.from(o.inputs, (input, i) => ({
+      input,
+      key: o.keys[2 * i] === NO_KEY ? undefined : span(o.keys, i),
+      value: span(o.values, i),
+      headers: span(o.headers, i),
+    })),
+    failures: result.failures,
+  };
 }
 
 const text = (result, span) => dec.decode(result.data.subarray(span.start, span.start + span.len));
@@ -55,14 +98,14 @@ test('outputs are packed in input order with the input key and headers', () => {
     },
   });
   transform.init([]);
-  const result = transform.process(
+  const result = unpack(transform.process(
     pack([
       { value: '{"a":1}', key: 'k0', headers: [['h', 'x']], ts: 7 },
       { value: '{"drop":true}' },
       { value: '{"fail":true}', key: 'k2' },
       { value: '{"twice":true}' },
     ]),
-  );
+  ));
   assert.deepEqual(result.outputs.map((o) => o.input), [0, 3, 3]);
   assert.equal(text(result, result.outputs[0].value), '{"a":1,"topic":"users","ts":7}');
   assert.equal(text(result, result.outputs[0].key), 'k0');
@@ -82,7 +125,7 @@ test('a failed event leaves no partial output behind', () => {
       if (event.json().boom) throw new Error('boom');
     },
   });
-  const result = transform.process(pack([{ value: '{"boom":true}' }, { value: '{}' }]));
+  const result = unpack(transform.process(pack([{ value: '{"boom":true}' }, { value: '{}' }])));
   assert.deepEqual(result.outputs.map((o) => [o.input, text(result, o.value)]), [[1, 'first']]);
   assert.equal(result.failures[0].error.kind, 'rejected');
   assert.match(result.failures[0].error.message, /plugin threw Error: boom/);
@@ -91,7 +134,7 @@ test('a failed event leaves no partial output behind', () => {
 test('the result buffer grows past its first guess', () => {
   const big = 'x'.repeat(100_000);
   const transform = exportPlugin({ process: (event, out) => out.value(big + 'é') });
-  const result = transform.process(pack([{ value: '{}' }, { value: '{}' }]));
+  const result = unpack(transform.process(pack([{ value: '{}' }, { value: '{}' }])));
   assert.equal(text(result, result.outputs[1].value), big + 'é');
 });
 

@@ -20,7 +20,7 @@ export declare class EventError extends Error {
   static invalidField(field: string, problem: unknown): EventError;
   static invalidInput(problem: unknown): EventError;
   static rejected(reason: unknown): EventError;
-  toWit(): import('weir:transform/types@0.2.0').EventError;
+  toWit(): import('weir:transform/types@0.3.0').EventError;
 }
 
 /** The plugin's `config` table, as strings. */
@@ -110,4 +110,4 @@ export declare function run(plugin: Plugin, event: Event): Output[];
 export declare function exportPlugin(
   definition: PluginDefinition,
   write?: (level: string, message: string) => void,
-): typeof import('weir:transform/transform@0.2.0');
+): typeof import('weir:transform/transform@0.3.0');

@@ -1,5 +1,5 @@
 """The packed layout, natively: a batch is unpacked into events and the outputs packed into
-one buffer with spans, exactly as weir:transform@0.2.0 defines them. The generated WIT
+one buffer with span columns, exactly as weir:transform@0.3.0 defines them. The generated WIT
 record types are replaced by stand-ins with the same fields."""
 
 import sys
@@ -17,23 +17,17 @@ from weir_sdk import _producers  # noqa: E402
 
 
 @dataclass
-class Span:
-    start: int
-    len: int
+class Headers:
+    names: List[int]
+    values: List[int]
 
 
 @dataclass
-class Header:
-    name: Span
-    value: Span
-
-
-@dataclass
-class Output:
-    input: int
-    key: Optional[Span]
-    value: Span
-    headers: Span
+class Outputs:
+    inputs: List[int]
+    keys: List[int]
+    values: List[int]
+    headers: List[int]
 
 
 @dataclass
@@ -52,42 +46,62 @@ class WitEventError:
 @dataclass
 class BatchResult:
     data: bytes
-    headers: List[Header]
-    outputs: List[Output]
+    headers: Headers
+    outputs: Outputs
     failures: List[Failure]
 
 
-WIT = SimpleNamespace(Span=Span, Header=Header, Output=Output, Failure=Failure, EventError=WitEventError,
+WIT = SimpleNamespace(Headers=Headers, Outputs=Outputs, Failure=Failure, EventError=WitEventError,
                       BatchResult=BatchResult,
                       ErrorKind=SimpleNamespace(INVALID_INPUT="invalid-input", MISSING_FIELD="missing-field",
                                                 INVALID_FIELD="invalid-field", REJECTED="rejected"))
+NO_KEY = 0xFFFFFFFF
 
 
 def pack(events):
-    """Packs events like the host: one data buffer, spans per event."""
+    """Packs events like the host: one data buffer, columns of spans and positions."""
     data = bytearray()
-    headers = []
+    headers = Headers([], [])
+    columns = SimpleNamespace(keys=[], values=[], headers=[], topics=[], partitions=[], offsets=[],
+                              timestamps_ms=[])
 
     def put(b):
         b = b.encode() if isinstance(b, str) else b
-        span = Span(len(data), len(b))
+        span = (len(data), len(b))
         data.extend(b)
         return span
 
-    packed = []
     for i, e in enumerate(events):
-        first = len(headers)
+        first = len(headers.names) // 2
         for name, value in e.get("headers", []):
-            headers.append(Header(put(name), put(value)))
-        packed.append(SimpleNamespace(
-            key=put(e["key"]) if "key" in e else None, value=put(e["value"]),
-            headers=Span(first, len(headers) - first), topic=0, partition=3, offset=100 + i,
-            timestamp_ms=e.get("ts", 0)))
-    return SimpleNamespace(data=bytes(data), topics=["users"], headers=headers, events=packed)
+            headers.names.extend(put(name))
+            headers.values.extend(put(value))
+        columns.keys.extend(put(e["key"]) if "key" in e else (NO_KEY, 0))
+        columns.values.extend(put(e["value"]))
+        columns.headers.extend((first, len(headers.names) // 2 - first))
+        columns.topics.append(0)
+        columns.partitions.append(3)
+        columns.offsets.append(100 + i)
+        columns.timestamps_ms.append(e.get("ts", 0))
+    return SimpleNamespace(data=bytes(data), topics=["users"], headers=headers, events=columns)
+
+
+def outputs(result):
+    """The result's output columns as one record per output, spans as (start, len)."""
+    o = result.outputs
+    pair = lambda column, i: (column[2 * i], column[2 * i + 1])  # noqa: E731
+    return [SimpleNamespace(input=o.inputs[i], key=None if o.keys[2 * i] == NO_KEY else pair(o.keys, i),
+                            value=pair(o.values, i), headers=pair(o.headers, i))
+            for i in range(len(o.inputs))]
+
+
+def header(result, i):
+    h = result.headers
+    return (h.names[2 * i], h.names[2 * i + 1]), (h.values[2 * i], h.values[2 * i + 1])
 
 
 def text(result, span):
-    return result.data[span.start:span.start + span.len].decode()
+    return result.data[span[0]:span[0] + span[1]].decode()
 
 
 class Tagger(Plugin):
@@ -110,13 +124,14 @@ class BatchTest(unittest.TestCase):
             {"value": '{"fail":true}', "key": "k2"},
             {"value": '{"twice":true}'},
         ]), WIT)
-        self.assertEqual([o.input for o in result.outputs], [0, 3, 3])
-        self.assertEqual(text(result, result.outputs[0].value), '{"a":1,"topic":"users","ts":7}')
-        self.assertEqual(text(result, result.outputs[0].key), "k0")
-        h = result.headers[result.outputs[0].headers.start]
-        self.assertEqual((text(result, h.name), text(result, h.value)), ("h", "x"))
-        self.assertIsNone(result.outputs[1].key)
-        self.assertEqual(text(result, result.outputs[2].value), '{"again":103}')
+        outs = outputs(result)
+        self.assertEqual([o.input for o in outs], [0, 3, 3])
+        self.assertEqual(text(result, outs[0].value), '{"a":1,"topic":"users","ts":7}')
+        self.assertEqual(text(result, outs[0].key), "k0")
+        name, value = header(result, outs[0].headers[0])
+        self.assertEqual((text(result, name), text(result, value)), ("h", "x"))
+        self.assertIsNone(outs[1].key)
+        self.assertEqual(text(result, outs[2].value), '{"again":103}')
         self.assertEqual(len(result.failures), 1)
         self.assertEqual(result.failures[0].input, 2)
         self.assertEqual(result.failures[0].error,
@@ -130,7 +145,7 @@ class BatchTest(unittest.TestCase):
                     raise KeyError("boom")
 
         result = process_batch(Boom(), pack([{"value": '{"boom":true}'}, {"value": "{}"}]), WIT)
-        self.assertEqual([(o.input, text(result, o.value)) for o in result.outputs], [(1, "first")])
+        self.assertEqual([(o.input, text(result, o.value)) for o in outputs(result)], [(1, "first")])
         self.assertEqual(result.failures[0].error.kind, "rejected")
         self.assertIn("plugin raised KeyError", result.failures[0].error.message)
 

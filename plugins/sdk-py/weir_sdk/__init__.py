@@ -1,5 +1,5 @@
 """Write a weir plugin in Python: subclass `Plugin`, then build the module into a
-WebAssembly component for weir:transform@0.2.0 with `python -m weir_sdk.build`.
+WebAssembly component for weir:transform@0.3.0 with `python -m weir_sdk.build`.
 
 The SDK hides the packed batch layout: `process` sees one `Event` at a time and writes its
 outputs to an `Emit`, like the Rust SDK. Example::

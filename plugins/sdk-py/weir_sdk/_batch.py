@@ -1,4 +1,4 @@
-"""The packed batch layout of weir:transform@0.2.0, hidden from plugin authors: a batch is
+"""The packed batch layout of weir:transform@0.3.0, hidden from plugin authors: a batch is
 unpacked into one `Event` per input and the outputs of every event are packed into one
 result buffer. Independent of the generated bindings (passed in as `wit`), so that it runs
 natively in tests."""
@@ -7,12 +7,17 @@ from ._errors import EventError, ErrorKind
 from ._event import Emit, Event, Splice
 
 
-def _headers_of(data, all_headers, span):
+NO_KEY = 0xFFFFFFFF
+"""The start of the key span of an event or output without a key."""
+
+
+def _headers_of(data, names, values, start, count):
     def decode():
         out = []
-        for h in all_headers[span.start:span.start + span.len]:
-            name = data[h.name.start:h.name.start + h.name.len].decode("utf-8", "replace")
-            out.append((name, data[h.value.start:h.value.start + h.value.len]))
+        for h in range(start, start + count):
+            n, v = 2 * h, 2 * h
+            name = data[names[n]:names[n] + names[n + 1]].decode("utf-8", "replace")
+            out.append((name, data[values[v]:values[v] + values[v + 1]]))
         return out
 
     return decode
@@ -20,16 +25,22 @@ def _headers_of(data, all_headers, span):
 
 def process_batch(plugin, batch, wit):
     """Runs `plugin.process(event, emit)` over `batch` and returns the `batch-result`, built
-    with the record types of `wit` (the generated `types` module, or a stand-in)."""
-    Span, Output, Header = wit.Span, wit.Output, wit.Header
+    with the record types of `wit` (the generated `types` module, or a stand-in). Events and
+    outputs travel as columns of integers; a span is two entries, start and length."""
     data = batch.data
     topics = batch.topics
+    columns = batch.events
+    keys, values, event_headers = columns.keys, columns.values, columns.headers
+    batch_names, batch_values = batch.headers.names, batch.headers.values
     # The result's data starts as a copy of the batch's, so outputs that keep their input's
     # key and headers refer to them by the input's spans instead of copying them.
     buf = bytearray(data)
-    batch_headers = batch.headers
-    headers = []
-    outputs = []
+    names = []
+    header_values = []
+    inputs = []
+    out_keys = []
+    out_values = []
+    out_headers = []
     failures = []
     index = 0
 
@@ -45,47 +56,50 @@ def process_batch(plugin, batch, wit):
             buf.extend(value.encode())
         else:
             raise TypeError("an output value must be bytes, str or a Splice")
-        return Span(start, len(buf) - start)
+        return (start, len(buf) - start)
 
     def sink(key, value, event_headers):
-        key_span = None if key is None else write(key)
+        key_span = (NO_KEY, 0) if key is None else write(key)
         value_span = write(value)
-        first = len(headers)
+        first = len(names) // 2
         hs = event_headers() if callable(event_headers) else event_headers
         for name, v in hs:
-            headers.append(Header(write(name), write(v)))
-        outputs.append(Output(index, key_span, value_span, Span(first, len(hs))))
-
-    no_headers = Span(0, 0)
-    current = [None]
+            names.extend(write(name))
+            header_values.extend(write(v))
+        inputs.append(index)
+        out_keys.extend(key_span)
+        out_values.extend(value_span)
+        out_headers.extend((first, len(hs)))
 
     def same(value):
-        e = current[0]
-        hs = e.headers
-        if hs.len:
-            header_span = Span(len(headers), hs.len)
-            headers.extend(batch_headers[hs.start:hs.start + hs.len])
-        else:
-            header_span = no_headers
-        outputs.append(Output(index, e.key, write(value), header_span))
+        i = 2 * index
+        start, count = event_headers[i], event_headers[i + 1]
+        first = len(names) // 2
+        if count:
+            names.extend(batch_names[2 * start:2 * (start + count)])
+            header_values.extend(batch_values[2 * start:2 * (start + count)])
+        value_span = write(value)
+        inputs.append(index)
+        out_keys.extend((keys[i], keys[i + 1]))
+        out_values.extend(value_span)
+        out_headers.extend((first if count else 0, count))
 
     emit = Emit(sink, None, same)
-    for index, e in enumerate(batch.events):
-        current[0] = e
-        v = e.value
-        k = e.key
-        hs = e.headers
+    for index in range(len(columns.timestamps_ms)):
+        i = 2 * index
+        v, k, hs = values[i], keys[i], event_headers[i + 1]
+        topic = columns.topics[index]
         event = Event(
-            data[v.start:v.start + v.len],
-            e.timestamp_ms,
-            None if k is None else data[k.start:k.start + k.len],
-            _headers_of(data, batch.headers, hs) if hs.len else [],
-            topics[e.topic] if e.topic < len(topics) else "",
-            e.partition,
-            e.offset,
+            data[v:v + values[i + 1]],
+            columns.timestamps_ms[index],
+            None if k == NO_KEY else data[k:k + keys[i + 1]],
+            _headers_of(data, batch_names, batch_values, event_headers[i], hs) if hs else [],
+            topics[topic] if topic < len(topics) else "",
+            columns.partitions[index],
+            columns.offsets[index],
         )
         emit._event = event
-        mark = (len(buf), len(headers), len(outputs))
+        mark = (len(buf), len(names), len(inputs))
         try:
             plugin.process(event, emit)
         except MemoryError:
@@ -94,10 +108,18 @@ def process_batch(plugin, batch, wit):
             raise
         except Exception as thrown:  # noqa: BLE001 - every other error fails this event alone
             del buf[mark[0]:]
-            del headers[mark[1]:]
-            del outputs[mark[2]:]
+            del names[mark[1]:]
+            del header_values[mark[1]:]
+            del inputs[mark[2]:]
+            for column in (out_keys, out_values, out_headers):
+                del column[2 * mark[2]:]
             failures.append(wit.Failure(index, _to_wit_error(thrown, wit)))
-    return wit.BatchResult(bytes(buf), headers, outputs, failures)
+    return wit.BatchResult(
+        bytes(buf),
+        wit.Headers(names, header_values),
+        wit.Outputs(inputs, out_keys, out_values, out_headers),
+        failures,
+    )
 
 
 _KINDS = {

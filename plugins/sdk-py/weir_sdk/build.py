@@ -1,4 +1,4 @@
-"""Builds a plugin module into a weir:transform@0.2.0 WebAssembly component::
+"""Builds a plugin module into a weir:transform@0.3.0 WebAssembly component::
 
     python -m weir_sdk.build MODULE:CLASS -o OUT.wasm [-p PATH]... [--wit DIR] [--wasi]
 

@@ -1,6 +1,6 @@
 //! Collecting the outputs of one event, straight into the batch's packed result.
 
-use crate::bindings::weir::transform::types::{Header as WitHeader, Output as WitOutput, Span};
+use crate::bindings::weir::transform::types::{Headers as WitHeaders, Outputs as WitOutputs};
 use crate::{Event, EventError, Plugin};
 
 /// One output event built by hand with [`Emit::output`], and what [`run`] returns for native
@@ -15,14 +15,58 @@ pub struct Output {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
-/// The packed result of one batch as it is built: every output's bytes in one buffer.
-/// Writing an output appends to `data` instead of allocating per output, which is what
-/// keeps the boundary cheap (see `wit/types.wit`).
-#[derive(Debug, Default)]
+/// The start of the key span of an output (or event) without a key (`wit/types.wit`).
+pub(crate) const NO_KEY: u32 = u32::MAX;
+
+/// A range `[start, start + len)` of a buffer or of the header columns: one entry of a
+/// contract's `span-list`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+/// Entry `i` of a span list; empty if the list is too short (the host never sends one).
+pub(crate) fn span(list: &[u32], i: usize) -> Span {
+    match list.get(2 * i..2 * i + 2) {
+        Some(&[start, len]) => Span { start, len },
+        _ => Span::default(),
+    }
+}
+
+/// Entry `i` of a key span list; `None` for an event without a key.
+pub(crate) fn key(list: &[u32], i: usize) -> Option<Span> {
+    let key = span(list, i);
+    (key.start != NO_KEY).then_some(key)
+}
+
+/// The bytes of `span` in `data`. The host only sends spans within the buffer; should one
+/// ever be out of range, the plugin sees empty bytes rather than trapping.
+pub(crate) fn bytes(data: &[u8], span: Span) -> &[u8] {
+    let start = span.start as usize;
+    data.get(start..start.saturating_add(span.len as usize))
+        .unwrap_or_default()
+}
+
+fn push_span(list: &mut Vec<u32>, span: Span) {
+    list.extend_from_slice(&[span.start, span.len]);
+}
+
+/// The packed result of one batch as it is built: every output's bytes in one buffer, and
+/// the outputs and headers as columns of integers. Writing an output appends to these
+/// instead of allocating per output, which is what keeps the boundary cheap (see
+/// `wit/types.wit`).
+#[derive(Debug)]
 pub(crate) struct Outputs {
     pub(crate) data: Vec<u8>,
-    pub(crate) headers: Vec<WitHeader>,
-    pub(crate) outputs: Vec<WitOutput>,
+    pub(crate) headers: WitHeaders,
+    pub(crate) outputs: WitOutputs,
+}
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs::with_capacity(0, 0)
+    }
 }
 
 /// A length or offset as the contract's `u32`; a plugin's memory is below 4 GiB.
@@ -35,8 +79,16 @@ impl Outputs {
     pub(crate) fn with_capacity(bytes: usize, events: usize) -> Self {
         Outputs {
             data: Vec::with_capacity(bytes),
-            headers: Vec::new(),
-            outputs: Vec::with_capacity(events),
+            headers: WitHeaders {
+                names: Vec::new(),
+                values: Vec::new(),
+            },
+            outputs: WitOutputs {
+                inputs: Vec::with_capacity(events),
+                keys: Vec::with_capacity(2 * events),
+                values: Vec::with_capacity(2 * events),
+                headers: Vec::with_capacity(2 * events),
+            },
         }
     }
 
@@ -49,6 +101,21 @@ impl Outputs {
         }
     }
 
+    fn push_header(&mut self, name: &[u8], value: &[u8]) {
+        let name = self.push(name);
+        let value = self.push(value);
+        push_span(&mut self.headers.names, name);
+        push_span(&mut self.headers.values, value);
+    }
+
+    fn header_count(&self) -> usize {
+        self.headers.names.len() / 2
+    }
+
+    fn output_count(&self) -> usize {
+        self.outputs.inputs.len()
+    }
+
     /// Runs `plugin` on `event`, the batch's input number `input`. On error, whatever the
     /// plugin wrote for this event is taken back, so the event is failed and not emitted.
     pub(crate) fn run<P: Plugin>(
@@ -57,7 +124,7 @@ impl Outputs {
         event: &Event<'_>,
         input: u32,
     ) -> Result<(), EventError> {
-        let mark = (self.data.len(), self.headers.len(), self.outputs.len());
+        let mark = (self.data.len(), self.header_count(), self.output_count());
         let mut emit = Emit {
             event,
             input,
@@ -68,40 +135,36 @@ impl Outputs {
         let outcome = plugin.process(event, &mut emit);
         if outcome.is_err() {
             self.data.truncate(mark.0);
-            self.headers.truncate(mark.1);
-            self.outputs.truncate(mark.2);
+            self.headers.names.truncate(2 * mark.1);
+            self.headers.values.truncate(2 * mark.1);
+            let outputs = &mut self.outputs;
+            outputs.inputs.truncate(mark.2);
+            outputs.keys.truncate(2 * mark.2);
+            outputs.values.truncate(2 * mark.2);
+            outputs.headers.truncate(2 * mark.2);
         }
         outcome
     }
 
     /// The outputs as owned values, for [`run`].
     fn into_owned(self) -> Vec<Output> {
-        let bytes = |span: Span| -> Vec<u8> {
-            let start = span.start as usize;
-            self.data
-                .get(start..start.saturating_add(span.len as usize))
-                .unwrap_or_default()
-                .to_vec()
-        };
-        self.outputs
-            .iter()
+        let data = self.data.as_slice();
+        let owned = |span: Span| bytes(data, span).to_vec();
+        (0..self.output_count())
             .map(|o| {
-                let start = o.headers.start as usize;
-                let headers = self
-                    .headers
-                    .get(start..start.saturating_add(o.headers.len as usize))
-                    .unwrap_or_default()
-                    .iter()
+                let headers = span(&self.outputs.headers, o);
+                let headers = (headers.start as usize..(headers.start + headers.len) as usize)
                     .map(|h| {
                         (
-                            String::from_utf8_lossy(&bytes(h.name)).into_owned(),
-                            bytes(h.value),
+                            String::from_utf8_lossy(bytes(data, span(&self.headers.names, h)))
+                                .into_owned(),
+                            owned(span(&self.headers.values, h)),
                         )
                     })
                     .collect();
                 Output {
-                    key: o.key.map(bytes),
-                    value: bytes(o.value),
+                    key: key(&self.outputs.keys, o).map(owned),
+                    value: owned(span(&self.outputs.values, o)),
                     headers,
                 }
             })
@@ -130,11 +193,9 @@ impl Emit<'_> {
             return spans;
         }
         let key = self.event.key.map(|k| self.out.push(k));
-        let first = self.out.headers.len();
+        let first = self.out.header_count();
         for header in self.event.headers {
-            let name = self.out.push(header.name.as_bytes());
-            let value = self.out.push(header.value);
-            self.out.headers.push(WitHeader { name, value });
+            self.out.push_header(header.name.as_bytes(), header.value);
         }
         let headers = Span {
             start: to_u32(first),
@@ -145,12 +206,17 @@ impl Emit<'_> {
     }
 
     fn emit(&mut self, value: Span, key: Option<Span>, headers: Span) {
-        self.out.outputs.push(WitOutput {
-            input: self.input,
-            key,
-            value,
-            headers,
-        });
+        let outputs = &mut self.out.outputs;
+        outputs.inputs.push(self.input);
+        push_span(
+            &mut outputs.keys,
+            key.unwrap_or(Span {
+                start: NO_KEY,
+                len: 0,
+            }),
+        );
+        push_span(&mut outputs.values, value);
+        push_span(&mut outputs.headers, headers);
         self.written += 1;
     }
 
@@ -202,11 +268,9 @@ impl Emit<'_> {
     pub fn output(&mut self, output: Output) {
         let value = self.out.push(&output.value);
         let key = output.key.as_deref().map(|k| self.out.push(k));
-        let first = self.out.headers.len();
+        let first = self.out.header_count();
         for (name, value) in &output.headers {
-            let name = self.out.push(name.as_bytes());
-            let value = self.out.push(value);
-            self.out.headers.push(WitHeader { name, value });
+            self.out.push_header(name.as_bytes(), value);
         }
         let headers = Span {
             start: to_u32(first),

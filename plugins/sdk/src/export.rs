@@ -4,8 +4,8 @@
 //! is handed to the plugin as an [`Event`] borrowing from that buffer, so unpacking costs
 //! no allocation per event, and outputs are appended to one result buffer ([`Outputs`]).
 
-use crate::bindings::weir::transform::types::{Batch, BatchResult, Failure as WitFailure, Span};
-use crate::emit::Outputs;
+use crate::bindings::weir::transform::types::{Batch, BatchResult, Failure as WitFailure};
+use crate::emit::{Outputs, bytes, key, span};
 use crate::{Config, Event, Header, Plugin};
 use std::cell::RefCell;
 use std::thread::LocalKey;
@@ -26,50 +26,42 @@ pub fn init<P: Plugin>(
     Ok(())
 }
 
-/// The bytes of `span` in `data`. The host only sends spans within the buffer; should one
-/// ever be out of range, the plugin sees empty bytes rather than trapping.
-fn bytes(data: &[u8], span: Span) -> &[u8] {
-    let start = span.start as usize;
-    data.get(start..start.saturating_add(span.len as usize))
-        .unwrap_or_default()
-}
-
 /// Implements `transform.process`: every event of the batch, in order, through the plugin.
 pub fn process<P: Plugin>(slot: &'static Slot<P>, batch: Batch) -> BatchResult {
     let data = batch.data.as_slice();
+    let columns = &batch.headers;
     // One allocation for all the batch's headers; events borrow their range of it.
-    let headers: Vec<Header<'_>> = batch
-        .headers
-        .iter()
+    let headers: Vec<Header<'_>> = (0..columns.names.len() / 2)
         .map(|h| Header {
             // The host only sends UTF-8 names (they are Rust strings on its side).
-            name: std::str::from_utf8(bytes(data, h.name)).unwrap_or_default(),
-            value: bytes(data, h.value),
+            name: std::str::from_utf8(bytes(data, span(&columns.names, h))).unwrap_or_default(),
+            value: bytes(data, span(&columns.values, h)),
         })
         .collect();
+    let events = &batch.events;
+    let count = events.timestamps_ms.len();
     // Outputs are usually about as large as the inputs; room for a little growth saves
     // reallocating (and copying) the buffer while the batch is written.
-    let mut outputs = Outputs::with_capacity(
-        data.len() + data.len() / 4 + 64 * batch.events.len(),
-        batch.events.len(),
-    );
+    let mut outputs = Outputs::with_capacity(data.len() + data.len() / 4 + 64 * count, count);
     let mut failures = Vec::new();
     slot.with_borrow_mut(|state| {
-        for (input, wit) in (0u32..).zip(&batch.events) {
-            let start = wit.headers.start as usize;
+        for (input, i) in (0u32..).zip(0..count) {
+            let range = span(&events.headers, i);
+            let start = range.start as usize;
             let event = Event {
-                key: wit.key.map(|k| bytes(data, k)),
-                value: bytes(data, wit.value),
+                key: key(&events.keys, i).map(|k| bytes(data, k)),
+                value: bytes(data, span(&events.values, i)),
                 headers: headers
-                    .get(start..start.saturating_add(wit.headers.len as usize))
+                    .get(start..start.saturating_add(range.len as usize))
                     .unwrap_or_default(),
-                topic: batch
+                topic: events
                     .topics
-                    .get(wit.topic as usize)
+                    .get(i)
+                    .and_then(|&t| batch.topics.get(t as usize))
                     .map_or("", String::as_str),
-                partition: wit.partition,
-                offset: wit.offset,
-                timestamp_ms: wit.timestamp_ms,
+                partition: events.partitions.get(i).copied().unwrap_or_default(),
+                offset: events.offsets.get(i).copied().unwrap_or_default(),
+                timestamp_ms: events.timestamps_ms[i],
             };
             let outcome = match state {
                 Some(plugin) => outputs.run(plugin, &event, input),
@@ -166,37 +158,35 @@ mod tests {
 
     /// A packed batch of `values`, each with key `k<i>` and one header `h: <i>`.
     fn batch(values: &[&str]) -> Batch {
-        use crate::bindings::weir::transform::types::{Event as WitEvent, Header as WitHeader};
+        use crate::bindings::weir::transform::types::{Events, Headers};
         let mut data = Vec::new();
-        let mut push = |bytes: &[u8]| {
-            let start = data.len() as u32;
+        let mut push = |bytes: &[u8], list: &mut Vec<u32>| {
+            list.extend_from_slice(&[data.len() as u32, bytes.len() as u32]);
             data.extend_from_slice(bytes);
-            Span {
-                start,
-                len: bytes.len() as u32,
-            }
         };
-        let mut headers = Vec::new();
-        let mut events = Vec::new();
+        let mut headers = Headers {
+            names: Vec::new(),
+            values: Vec::new(),
+        };
+        let mut events = Events {
+            keys: Vec::new(),
+            values: Vec::new(),
+            headers: Vec::new(),
+            topics: Vec::new(),
+            partitions: Vec::new(),
+            offsets: Vec::new(),
+            timestamps_ms: Vec::new(),
+        };
         for (i, value) in values.iter().enumerate() {
-            let key = push(format!("k{i}").as_bytes());
-            let value = push(value.as_bytes());
-            headers.push(WitHeader {
-                name: push(b"h"),
-                value: push(i.to_string().as_bytes()),
-            });
-            events.push(WitEvent {
-                key: Some(key),
-                value,
-                headers: Span {
-                    start: i as u32,
-                    len: 1,
-                },
-                topic: 0,
-                partition: 0,
-                offset: i as i64,
-                timestamp_ms: 0,
-            });
+            push(format!("k{i}").as_bytes(), &mut events.keys);
+            push(value.as_bytes(), &mut events.values);
+            push(b"h", &mut headers.names);
+            push(i.to_string().as_bytes(), &mut headers.values);
+            events.headers.extend_from_slice(&[i as u32, 1]);
+            events.topics.push(0);
+            events.partitions.push(0);
+            events.offsets.push(i as i64);
+            events.timestamps_ms.push(0);
         }
         Batch {
             data,
@@ -208,24 +198,23 @@ mod tests {
 
     /// Each input's outcome as text: outputs `value@key[h=...]` joined by `+`, or `fail:...`.
     fn summary(result: &BatchResult, inputs: u32) -> Vec<String> {
-        let text = |span: Span| String::from_utf8_lossy(bytes(&result.data, span)).into_owned();
+        let text = |s| String::from_utf8_lossy(bytes(&result.data, s)).into_owned();
+        let outputs = &result.outputs;
         (0..inputs)
             .map(|input| {
                 if let Some(f) = result.failures.iter().find(|f| f.input == input) {
                     return format!("fail:{}", f.error.message);
                 }
-                result
-                    .outputs
-                    .iter()
-                    .filter(|o| o.input == input)
+                (0..outputs.inputs.len())
+                    .filter(|&o| outputs.inputs[o] == input)
                     .map(|o| {
-                        let h = &result.headers[o.headers.start as usize];
+                        let h = span(&outputs.headers, o).start as usize;
                         format!(
                             "{}@{}[{}={}]",
-                            text(o.value),
-                            o.key.map(text).unwrap_or_default(),
-                            text(h.name),
-                            text(h.value)
+                            text(span(&outputs.values, o)),
+                            key(&outputs.keys, o).map(text).unwrap_or_default(),
+                            text(span(&result.headers.names, h)),
+                            text(span(&result.headers.values, h))
                         )
                     })
                     .collect::<Vec<_>>()
@@ -248,10 +237,9 @@ mod tests {
             ]
         );
         // Two outputs of one event share one copy of its key and headers.
-        assert_eq!(result.outputs[0].key, result.outputs[1].key);
-        assert_eq!(result.headers.len(), 2);
-        let inputs: Vec<u32> = result.outputs.iter().map(|o| o.input).collect();
-        assert_eq!(inputs, [0, 0, 3, 3]);
+        assert_eq!(key(&result.outputs.keys, 0), key(&result.outputs.keys, 1));
+        assert_eq!(result.headers.names.len(), 2 * 2);
+        assert_eq!(result.outputs.inputs, [0, 0, 3, 3]);
     }
 
     #[test]
@@ -262,7 +250,7 @@ mod tests {
         let error = init(&FRESH, vec![("x".into(), "1".into())]).unwrap_err();
         assert!(error.contains("unknown config key `x`"), "{error}");
         let result = process(&FRESH, batch(&["a"]));
-        assert!(result.outputs.is_empty());
+        assert!(result.outputs.inputs.is_empty());
         assert_eq!(result.failures.len(), 1);
     }
 

@@ -3,7 +3,8 @@
 //!
 //! - `span`: the event's output value points past the end of the result's data;
 //! - `input`: the event's output names an input index the batch does not have;
-//! - `both`: the event is both emitted and failed.
+//! - `both`: the event is both emitted and failed;
+//! - `column`: the result's `outputs.keys` column is one entry short.
 //!
 //! The weir SDK cannot produce such results, so this plugin uses the bindings directly. The
 //! host must turn them into per-event failures naming the problem, and never panic.
@@ -12,14 +13,16 @@
 wit_bindgen::generate!({ path: "../../../wit", world: "transformer" });
 
 use exports::weir::transform::transform::Guest;
-use weir::transform::types::{Batch, BatchResult, ErrorKind, EventError, Failure, Output, Span};
+use weir::transform::types::{
+    Batch, BatchResult, ErrorKind, EventError, Failure, Headers, Outputs,
+};
 
 struct Malformed;
 
-fn bytes(data: &[u8], span: Span) -> &[u8] {
-    let start = span.start as usize;
-    data.get(start..start + span.len as usize)
-        .unwrap_or_default()
+/// Entry `i` of a span list as a byte range of `data`.
+fn bytes<'a>(data: &'a [u8], spans: &[u32], i: usize) -> &'a [u8] {
+    let (start, len) = (spans[2 * i] as usize, spans[2 * i + 1] as usize);
+    data.get(start..start + len).unwrap_or_default()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -34,31 +37,35 @@ impl Guest for Malformed {
     fn process(batch: Batch) -> BatchResult {
         let mut result = BatchResult {
             data: Vec::new(),
-            headers: Vec::new(),
-            outputs: Vec::new(),
+            headers: Headers {
+                names: Vec::new(),
+                values: Vec::new(),
+            },
+            outputs: Outputs {
+                inputs: Vec::new(),
+                keys: Vec::new(),
+                values: Vec::new(),
+                headers: Vec::new(),
+            },
             failures: Vec::new(),
         };
-        let count = batch.events.len() as u32;
-        for (input, event) in (0u32..).zip(&batch.events) {
-            let value = bytes(&batch.data, event.value);
+        let count = batch.events.timestamps_ms.len();
+        let mut short_column = false;
+        for input in 0..count {
+            let value = bytes(&batch.data, &batch.events.values, input);
             let start = result.data.len() as u32;
             result.data.extend_from_slice(value);
-            let mut output = Output {
-                input,
-                key: None,
-                value: Span {
-                    start,
-                    len: value.len() as u32,
-                },
-                headers: Span { start: 0, len: 0 },
-            };
+            let mut output_input = input as u32;
+            let mut len = value.len() as u32;
             if contains(value, br#""bad":"span""#) {
-                output.value.len += 1_000;
+                len += 1_000;
             } else if contains(value, br#""bad":"input""#) {
-                output.input = count;
+                output_input = count as u32;
+            } else if contains(value, br#""bad":"column""#) {
+                short_column = true;
             } else if contains(value, br#""bad":"both""#) {
                 result.failures.push(Failure {
-                    input,
+                    input: input as u32,
                     error: EventError {
                         kind: ErrorKind::Rejected,
                         field: None,
@@ -66,7 +73,14 @@ impl Guest for Malformed {
                     },
                 });
             }
-            result.outputs.push(output);
+            let outputs = &mut result.outputs;
+            outputs.inputs.push(output_input);
+            outputs.keys.extend_from_slice(&[u32::MAX, 0]);
+            outputs.values.extend_from_slice(&[start, len]);
+            outputs.headers.extend_from_slice(&[0, 0]);
+        }
+        if short_column {
+            result.outputs.keys.pop();
         }
         result
     }

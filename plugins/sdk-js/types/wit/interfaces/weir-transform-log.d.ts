@@ -1,4 +1,4 @@
-declare module 'weir:transform/log@0.2.0' {
+declare module 'weir:transform/log@0.3.0' {
   /**
    * Writes one log line.
    */

@@ -1,68 +1,61 @@
-declare module 'weir:transform/types@0.2.0' {
+declare module 'weir:transform/types@0.3.0' {
   /**
-   * A byte range `[start, start + len)` of a buffer, or, for `headers`, a range of
-   * indexes into a header list.
+   * A table of byte ranges (or index ranges), flattened: entry `2 * i` is the start of
+   * range `i` and entry `2 * i + 1` its length, so range `i` is `[start, start + len)`.
    */
-  export interface Span {
+  export type SpanList = Uint32Array;
+  /**
+   * Record headers, as Kafka carries them: entry `i` of each column is header `i`. Names
+   * are UTF-8; values are opaque bytes (Kafka allows any bytes). Both are in the batch's
+   * (or the result's) `data`.
+   */
+  export interface Headers {
     /**
-     * First byte (or first index).
+     * Header names.
      */
-    start: number,
+    names: SpanList,
     /**
-     * Number of bytes (or entries).
+     * Header values.
      */
-    len: number,
+    values: SpanList,
   }
   /**
-   * One record header, as Kafka carries it: a name (UTF-8) and opaque bytes, both in the
-   * batch's `data`.
-   */
-  export interface Header {
-    /**
-     * Header name.
-     */
-    name: Span,
-    /**
-     * Header value; Kafka allows any bytes here.
-     */
-    value: Span,
-  }
-  /**
-   * One input event: a Kafka record and where it came from.
+   * The input events, one entry per event in every column: Kafka records and where they
+   * came from.
    * 
-   * `topic`, `partition` and `offset` identify the record for the plugin's information only;
-   * the host keeps its own copy and uses that for commits and dead letters.
+   * `topics`, `partitions` and `offsets` identify each record for the plugin's information
+   * only; the host keeps its own copy and uses that for commits and dead letters.
    */
-  export interface Event {
+  export interface Events {
     /**
-     * Record key in `data`, if the record has one.
+     * Record keys in `data`; a start of `0xffffffff` means the record has no key.
      */
-    key?: Span,
+    keys: SpanList,
     /**
-     * Record value in `data`; for weir's own plugins a JSON document.
+     * Record values in `data`; for weir's own plugins JSON documents.
      */
-    value: Span,
+    values: SpanList,
     /**
-     * This event's headers: a range of indexes into the batch's `headers`, in record order.
+     * Each event's headers: a range of indexes into the batch's `headers`, in record order.
      */
-    headers: Span,
+    headers: SpanList,
     /**
-     * Source topic: an index into the batch's `topics` (each name is sent once per batch).
+     * Source topics: indexes into the batch's `topics` (each name is sent once per batch).
      */
-    topic: number,
+    topics: Uint32Array,
     /**
-     * Source partition (0 for file sources).
+     * Source partitions (0 for file sources).
      */
-    partition: number,
+    partitions: Int32Array,
     /**
-     * Offset within the partition (line number for file sources).
+     * Offsets within the partition (line numbers for file sources).
      */
-    offset: bigint,
+    offsets: BigInt64Array,
     /**
-     * Record timestamp in milliseconds since the Unix epoch. Plugins that need "now" must use
-     * this rather than a clock, so that a replay produces identical output.
+     * Record timestamps in milliseconds since the Unix epoch. Plugins that need "now" must
+     * use these rather than a clock, so that a replay produces identical output.
      */
-    timestampMs: bigint,
+    timestampsMs: BigInt64Array,
   }
   /**
    * A batch of input events.
@@ -73,40 +66,40 @@ declare module 'weir:transform/types@0.2.0' {
      */
     data: Uint8Array,
     /**
-     * Topic names, referred to by `event.topic` (empty string for file sources).
+     * Topic names, referred to by `events.topics` (empty string for file sources).
      */
     topics: Array<string>,
     /**
-     * Every header of the batch, referred to by `event.headers`.
+     * Every header of the batch, referred to by `events.headers`.
      */
-    headers: Array<Header>,
+    headers: Headers,
     /**
      * The events, in order.
      */
-    events: Array<Event>,
+    events: Events,
   }
   /**
-   * One output event produced by a plugin. It inherits the position and timestamp of the
-   * input event it came from.
+   * The output events of a batch, one entry per output in every column. An output
+   * inherits the position and timestamp of the input event it came from.
    */
-  export interface Output {
+  export interface Outputs {
     /**
-     * Index in `batch.events` of the input event this output came from. Outputs are listed
-     * in input order; an input with several outputs has several consecutive entries.
+     * Index in the batch's events of the input event each output came from. Outputs are
+     * listed in input order; an input with several outputs has several consecutive entries.
      */
-    input: number,
+    inputs: Uint32Array,
     /**
-     * Key to write, in the result's `data`; `none` keeps no key.
+     * Keys to write, in the result's `data`; a start of `0xffffffff` writes no key.
      */
-    key?: Span,
+    keys: SpanList,
     /**
-     * Value to pass to the next plugin or the sink, in the result's `data`.
+     * Values to pass to the next plugin or the sink, in the result's `data`.
      */
-    value: Span,
+    values: SpanList,
     /**
-     * Headers to carry along: a range of indexes into the result's `headers`.
+     * Headers to carry along: ranges of indexes into the result's `headers`.
      */
-    headers: Span,
+    headers: SpanList,
   }
   /**
    * Why a plugin refused one event. The host dead-letters the event with this reason.
@@ -148,7 +141,7 @@ declare module 'weir:transform/types@0.2.0' {
    */
   export interface Failure {
     /**
-     * Index in `batch.events` of the failed event.
+     * Index in the batch's events of the failed event.
      */
     input: number,
     /**
@@ -167,13 +160,13 @@ declare module 'weir:transform/types@0.2.0' {
      */
     data: Uint8Array,
     /**
-     * Every header of the outputs, referred to by `output.headers`.
+     * Every header of the outputs, referred to by `outputs.headers`.
      */
-    headers: Array<Header>,
+    headers: Headers,
     /**
      * The outputs, in input order.
      */
-    outputs: Array<Output>,
+    outputs: Outputs,
     /**
      * The failed events, in input order.
      */
