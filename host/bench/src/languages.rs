@@ -29,8 +29,8 @@ const INSTANCES_FOR_MEMORY: usize = 8;
 /// One language's figures.
 #[derive(Debug, Clone)]
 pub struct LanguageRow {
-    /// `Rust`, `JavaScript` or `Python`.
-    pub language: &'static str,
+    /// `Rust`, `JavaScript` or `Python`, or the name of an extra component.
+    pub language: String,
     /// Events per second at batch 512, one core (CPU time of the measuring thread).
     pub events_per_s: f64,
     /// Size of the `.wasm`.
@@ -39,6 +39,9 @@ pub struct LanguageRow {
     pub compile_ms: f64,
     /// The same from the compiled cache (wall clock, median).
     pub cached_load_ms: f64,
+    /// The same in CPU time of the loading thread (median): what the load costs without
+    /// the other work on a shared machine.
+    pub cached_load_cpu_ms: f64,
     /// A fresh instance, `init` included (CPU time, median).
     pub instantiate_us: f64,
     /// Resident memory a live instance adds after one batch of 512 (process RSS delta).
@@ -106,7 +109,8 @@ fn check(name: &str, plugin: &Arc<Plugin>, values: &[String]) -> Result<(), Stri
 }
 
 fn measure(
-    language: &'static str,
+    language: &str,
+    checked: bool,
     bytes: &[u8],
     values: &[String],
     reps: Repetitions,
@@ -130,17 +134,19 @@ fn measure(
         },
     );
     let plugin = load(&cached, language, bytes)?; // fills the cache
-    check(language, &plugin, values)?;
-    let cached_load = median_time(
-        Clock::Wall,
-        Repetitions {
-            warmup: 1,
-            timed: 7,
-        },
-        || {
-            let _ = load(&cached, language, bytes);
-        },
-    );
+    if checked {
+        check(language, &plugin, values)?;
+    }
+    let load_reps = Repetitions {
+        warmup: 1,
+        timed: 7,
+    };
+    let cached_load = median_time(Clock::Wall, load_reps, || {
+        let _ = load(&cached, language, bytes);
+    });
+    let cached_load_cpu = median_time(Clock::ThreadCpu, load_reps, || {
+        let _ = load(&cached, language, bytes);
+    });
 
     let mut samples = Vec::new();
     for _ in 0..50 {
@@ -176,11 +182,12 @@ fn measure(
     drop(live);
 
     Ok(LanguageRow {
-        language,
+        language: language.to_owned(),
         events_per_s: rate(values.len(), elapsed),
         component_bytes: bytes.len(),
         compile_ms: compile.as_secs_f64() * 1e3,
         cached_load_ms: cached_load.as_secs_f64() * 1e3,
+        cached_load_cpu_ms: cached_load_cpu.as_secs_f64() * 1e3,
         instantiate_us: median(samples).as_secs_f64() * 1e6,
         memory_per_instance_bytes: before
             .zip(after)
@@ -188,11 +195,19 @@ fn measure(
     })
 }
 
-/// Runs the section over `values` (the benchmark's user events).
-pub fn stage(values: &[String], reps: Repetitions, scratch: &Path) -> Result<Languages, String> {
+/// Runs the section over `values` (the benchmark's user events), then measures each of
+/// `extra` (a name and a component) the same way without checking its output: what a
+/// no-op or forwarding plugin costs in a language, to profile the layers under a plugin.
+pub fn stage(
+    values: &[String],
+    reps: Repetitions,
+    scratch: &Path,
+    extra: &[(String, PathBuf)],
+) -> Result<Languages, String> {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut rows = vec![measure(
         "Rust",
+        true,
         weir_builtin::ENRICHER,
         values,
         reps,
@@ -206,6 +221,7 @@ pub fn stage(values: &[String], reps: Repetitions, scratch: &Path) -> Result<Lan
                 eprintln!("weir-bench: plugin languages: {language} ...");
                 rows.push(measure(
                     language,
+                    true,
                     &bytes,
                     values,
                     reps,
@@ -218,6 +234,19 @@ pub fn stage(values: &[String], reps: Repetitions, scratch: &Path) -> Result<Lan
             )),
         }
     }
+    for (name, path) in extra {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        eprintln!("weir-bench: plugin languages: {name} (unchecked) ...");
+        rows.push(measure(
+            name,
+            false,
+            &bytes,
+            values,
+            reps,
+            &scratch.join(format!("cache-extra-{}", rows.len())),
+        )?);
+    }
     Ok(Languages { rows, missing })
 }
 
@@ -229,13 +258,14 @@ impl fmt::Display for Languages {
         )?;
         writeln!(
             f,
-            "   {:<11} {:>10} {:>9} {:>10} {:>10} {:>12} {:>12} {:>12}",
+            "   {:<11} {:>10} {:>9} {:>10} {:>10} {:>12} {:>13} {:>12} {:>12}",
             "language",
             "events/s",
             "Rust/x",
             "size MB",
             "compile s",
             "cached ms",
+            "(CPU ms)",
             "instant. us",
             "MiB/instance"
         )?;
@@ -247,13 +277,14 @@ impl fmt::Display for Languages {
             );
             writeln!(
                 f,
-                "   {:<11} {:>10.0} {:>8.1}x {:>10.1} {:>10.2} {:>12.1} {:>12.0} {:>12}",
+                "   {:<11} {:>10.0} {:>8.1}x {:>10.1} {:>10.2} {:>12.1} {:>13.1} {:>12.0} {:>12}",
                 r.language,
                 r.events_per_s,
                 rust / r.events_per_s.max(1e-9),
                 r.component_bytes as f64 / 1e6,
                 r.compile_ms / 1e3,
                 r.cached_load_ms,
+                r.cached_load_cpu_ms,
                 r.instantiate_us,
                 memory
             )?;

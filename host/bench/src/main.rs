@@ -97,6 +97,13 @@ struct RunArgs {
     /// WebAssembly boundary in seconds, without the pipeline, loads or other languages.
     #[arg(long, conflicts_with_all = ["json", "with_peers", "kafka"])]
     plugin_only: bool,
+    /// Run only section 7 (plugin languages) and print it; `--json` is not written.
+    #[arg(long, conflicts_with_all = ["json", "profile", "with_peers", "kafka"])]
+    languages_only: bool,
+    /// Also measure this component in section 7, unchecked (NAME=PATH, repeatable): e.g. a
+    /// no-op plugin, to see what the layers under a plugin cost in its language.
+    #[arg(long, value_name = "NAME=PATH", value_parser = parse_extra)]
+    language_component: Vec<(String, PathBuf)>,
     /// Instead of measuring, run only this path at batch 512 for SECONDS (default 5), to
     /// be recorded by a profiler: `perf record -g -- weir-bench --profile echo`.
     #[arg(long, value_name = "PATH")]
@@ -155,6 +162,13 @@ fn main() -> ExitCode {
     })
 }
 
+fn parse_extra(text: &str) -> Result<(String, PathBuf), String> {
+    text.split_once('=')
+        .filter(|(name, path)| !name.is_empty() && !path.is_empty())
+        .map(|(name, path)| (name.to_owned(), PathBuf::from(path)))
+        .ok_or_else(|| format!("expected NAME=PATH, got {text:?}"))
+}
+
 fn run_bench(args: &RunArgs) -> Result<(), String> {
     let (events_count, reps, instantiations) = if args.quick {
         (
@@ -185,6 +199,14 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
         quick: args.quick,
     };
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    if args.languages_only {
+        eprintln!("weir-bench: plugin languages ...");
+        println!(
+            "{}",
+            languages::stage(&values, reps, scratch.path(), &args.language_component)?
+        );
+        return Ok(());
+    }
 
     let engine = PluginEngine::new(EngineOptions { cache_dir: None })
         .map_err(|e| format!("cannot create the plugin engine: {e}"))?;
@@ -259,7 +281,7 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
     let peer_paths = peer_sections(args, scratch.path())?;
 
     eprintln!("weir-bench: plugin languages ...");
-    let languages = languages::stage(&values, reps, scratch.path())?;
+    let languages = languages::stage(&values, reps, scratch.path(), &args.language_component)?;
 
     let results = Results {
         shape,

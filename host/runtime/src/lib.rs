@@ -7,6 +7,7 @@
 //! it: the chain re-runs the batch one event at a time on a fresh instance to find it.
 
 mod bindings;
+mod cache;
 mod chain;
 mod config;
 mod engine;

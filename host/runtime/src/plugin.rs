@@ -2,13 +2,13 @@
 //! instantiated cheaply as often as needed.
 
 use crate::bindings::TransformerPre;
+use crate::cache::Cache;
 use crate::config::PluginSpec;
 use crate::engine::PluginEngine;
 use crate::error::PluginError;
 use crate::instance::{HostState, PluginInstance};
-use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wasmtime::component::Component;
 
 /// The WIT package this host implements.
@@ -61,10 +61,8 @@ impl Plugin {
         bytes: &[u8],
     ) -> Result<Self, PluginError> {
         let name = spec.display_name();
-        let digest = Sha256::digest(bytes);
-        let version = hex(&digest[..6]);
-        let component = compile(engine, &name, bytes, &digest)?;
-        let info = describe(engine, &name, &version, bytes.len(), &component);
+        let component = compile(engine, &name, bytes)?;
+        let info = describe(engine, &name, &version(bytes), bytes.len(), &component);
         check_contract(&info)?;
         let instance_pre = engine
             .inner()
@@ -107,15 +105,21 @@ impl Plugin {
 
 /// Reads a component's imports and exports without instantiating it.
 pub fn inspect(engine: &PluginEngine, name: &str, bytes: &[u8]) -> Result<PluginInfo, PluginError> {
-    let digest = Sha256::digest(bytes);
-    let component = compile(engine, name, bytes, &digest)?;
+    let component = compile(engine, name, bytes)?;
     Ok(describe(
         engine,
         name,
-        &hex(&digest[..6]),
+        &version(bytes),
         bytes.len(),
         &component,
     ))
+}
+
+/// A short content hash (XXH3-128, unkeyed, so the same file shows the same version on
+/// every machine): 12 hex digits.
+fn version(bytes: &[u8]) -> String {
+    let hash = twox_hash::xxhash3_128::Hasher::oneshot(bytes);
+    format!("{:012x}", hash >> 80)
 }
 
 fn describe(
@@ -169,29 +173,28 @@ fn check_contract(info: &PluginInfo) -> Result<(), PluginError> {
 
 /// Compiles a component, reusing a cached compilation when one exists for these exact bytes
 /// and this exact engine configuration.
-fn compile(
-    engine: &PluginEngine,
-    name: &str,
-    bytes: &[u8],
-    digest: &[u8],
-) -> Result<Component, PluginError> {
+fn compile(engine: &PluginEngine, name: &str, bytes: &[u8]) -> Result<Component, PluginError> {
     let inner = engine.inner();
-    let cache_path = inner
+    let cached = inner
         .cache_dir
-        .as_ref()
-        .map(|dir| dir.join(format!("{}-{}.cwasm", hex(digest), engine_hash(engine))));
-    if let Some(path) = &cache_path
-        && let Some(component) = cache::load(&inner.engine, path)
+        .as_deref()
+        .and_then(Cache::open)
+        .map(|cache| {
+            let key = cache.key(bytes, &engine_hash(engine));
+            (cache, key)
+        });
+    if let Some((cache, key)) = &cached
+        && let Some(component) = cache.load(&inner.engine, key)
     {
-        tracing::debug!(plugin = name, cache = %path.display(), "Loaded compiled plugin from cache");
+        tracing::debug!(plugin = name, key = %key, "Loaded compiled plugin from cache");
         return Ok(component);
     }
     let component = Component::new(&inner.engine, bytes).map_err(|e| PluginError::Compile {
         plugin: name.to_owned(),
         reason: format!("{e:#}"),
     })?;
-    if let Some(path) = &cache_path {
-        cache::store(&component, path);
+    if let Some((cache, key)) = &cached {
+        cache.store(&component, key);
     }
     Ok(component)
 }
@@ -204,65 +207,4 @@ fn engine_hash(engine: &PluginEngine) -> String {
         .precompile_compatibility_hash()
         .hash(&mut hasher);
     format!("{:016x}", hasher.finish())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The compiled-plugin cache. Entries carry a checksum so that a truncated or corrupted file
-/// is recompiled rather than trusted.
-mod cache {
-    use super::{PathBuf, hex};
-    use sha2::{Digest, Sha256};
-    use std::path::Path;
-    use wasmtime::Engine;
-    use wasmtime::component::Component;
-
-    const CHECKSUM_LEN: usize = 32;
-
-    pub(super) fn load(engine: &Engine, path: &Path) -> Option<Component> {
-        let data = std::fs::read(path).ok()?;
-        let (checksum, body) = data.split_at_checked(CHECKSUM_LEN)?;
-        if Sha256::digest(body).as_slice() != checksum {
-            tracing::warn!(cache = %path.display(), "Compiled plugin cache entry is corrupt; recompiling");
-            let _ = std::fs::remove_file(path);
-            return None;
-        }
-        // SAFETY: the bytes were produced by `Component::serialize` of this same engine
-        // configuration (the file name carries the engine's compatibility hash) and the
-        // checksum proves they are unchanged since.
-        #[allow(
-            unsafe_code,
-            reason = "deserializing our own checksummed compilation output"
-        )]
-        let component = unsafe { Component::deserialize(engine, body) };
-        match component {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!(cache = %path.display(), error = %e, "Compiled plugin cache entry is unusable; recompiling");
-                None
-            }
-        }
-    }
-
-    pub(super) fn store(component: &Component, path: &PathBuf) {
-        let Ok(body) = component.serialize() else {
-            return;
-        };
-        let mut data = Sha256::digest(&body).to_vec();
-        data.extend_from_slice(&body);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&tmp, &data))
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            tracing::warn!(cache = %path.display(), error = %e, "Cannot write the compiled plugin cache");
-        } else {
-            tracing::debug!(cache = %path.display(), checksum = %hex(&data[..4]), "Cached compiled plugin");
-        }
-    }
 }

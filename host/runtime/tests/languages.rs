@@ -308,8 +308,23 @@ fn the_sandbox_gives_no_clock_randomness_environment_files_or_network() {
 }
 
 #[test]
-fn a_second_load_comes_from_the_compiled_cache_in_milliseconds() {
+fn a_second_load_comes_from_the_compiled_cache_without_recompiling() {
+    // How long a load takes is the benchmark's business (section 7); here: the second load
+    // finds the entry the first one wrote and writes nothing, so it did not compile.
     let cache = tempfile::tempdir().expect("tempdir");
+    let entries = || {
+        let mut files: Vec<(String, u64, std::time::SystemTime)> = std::fs::read_dir(cache.path())
+            .expect("cache dir")
+            .flatten()
+            .map(|e| {
+                let meta = e.metadata().expect("metadata");
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, meta.len(), meta.modified().expect("mtime"))
+            })
+            .collect();
+        files.sort();
+        files
+    };
     for lang in Lang::ALL {
         let path = lang.enricher();
         let load = || {
@@ -317,20 +332,24 @@ fn a_second_load_comes_from_the_compiled_cache_in_milliseconds() {
                 cache_dir: Some(cache.path().to_owned()),
             })
             .expect("engine");
-            let started = Instant::now();
             Plugin::load_file(&engine, spec(&path, Limits::default()), &path).expect("loads");
-            started.elapsed()
         };
-        let first = load();
-        let second = load();
-        eprintln!("{lang:?}: first load {first:?}, cached load {second:?}");
+        let before = entries().len();
+        load();
+        let after_first = entries();
+        let compiled = after_first
+            .iter()
+            .filter(|(n, _, _)| n.ends_with(".cwasm"))
+            .count();
         assert!(
-            second * 5 < first,
-            "{lang:?}: cached {second:?} vs compiled {first:?}"
+            after_first.len() > before && compiled >= 1,
+            "{lang:?}: the first load stored no compiled entry: {after_first:?}"
         );
-        assert!(
-            second < Duration::from_millis(500),
-            "{lang:?}: cached load took {second:?}"
+        load();
+        assert_eq!(
+            entries(),
+            after_first,
+            "{lang:?}: the second load rewrote the cache (it recompiled)"
         );
     }
 }

@@ -304,6 +304,21 @@ fn plugins_run_in_chain_order() {
     assert!(kept.iter().all(|v| v.contains(r#""age_group":"65+""#)));
 }
 
+/// The files of the one compiled entry in a cache directory: its `.cwasm` and `.sum`.
+fn cache_entry(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm" || e == "sum"))
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2, "one compiled entry: {entries:?}");
+    let sum = entries.pop().expect("sum");
+    let cwasm = entries.pop().expect("cwasm");
+    assert_eq!(cwasm.with_extension("sum"), sum, "{cwasm:?} and {sum:?}");
+    (cwasm, sum)
+}
+
 #[test]
 fn compiled_plugins_are_cached_and_a_corrupt_cache_entry_is_rebuilt() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -312,28 +327,100 @@ fn compiled_plugins_are_cached_and_a_corrupt_cache_entry_is_rebuilt() {
     })
     .expect("engine");
     load(&engine, spec(weir_builtin::ENRICHER_WASM, &[])).expect("first load compiles");
-    let entries: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("cache dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1, "one compiled entry: {entries:?}");
-    assert_eq!(
-        entries[0].extension().and_then(|e| e.to_str()),
-        Some("cwasm")
-    );
+    let (cwasm, sum) = cache_entry(dir.path());
+    let good = std::fs::read(&cwasm).expect("read");
+    let good_sum = std::fs::read(&sum).expect("read sum");
 
-    // Corrupt it: the next load must not trust it, and must still work.
-    let mut bytes = std::fs::read(&entries[0]).expect("read");
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    std::fs::write(&entries[0], &bytes).expect("write");
+    // Every way an entry can be damaged: the next load must not trust it, must still work,
+    // and must leave an intact entry behind.
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x01;
+    let mut flipped_sum = good_sum.clone();
+    let last = flipped_sum.len() - 1;
+    flipped_sum[last] ^= 0x01;
+    // (what is damaged, the `.cwasm`'s bytes, the `.sum`'s bytes or none)
+    type Damage<'a> = (&'a str, Vec<u8>, Option<Vec<u8>>);
+    let damages: [Damage<'_>; 6] = [
+        (
+            "one bit flipped in the middle",
+            flipped,
+            Some(good_sum.clone()),
+        ),
+        (
+            "truncated",
+            good[..good.len() - 1].to_vec(),
+            Some(good_sum.clone()),
+        ),
+        ("empty", Vec::new(), Some(good_sum.clone())),
+        ("checksum file missing", good.clone(), None),
+        ("checksum flipped", good.clone(), Some(flipped_sum)),
+        (
+            "checksum file truncated",
+            good.clone(),
+            Some(good_sum[..8].to_vec()),
+        ),
+    ];
+    for (damage, cwasm_bytes, sum_bytes) in damages {
+        std::fs::write(&cwasm, &cwasm_bytes).expect("write");
+        match &sum_bytes {
+            Some(bytes) => std::fs::write(&sum, bytes).expect("write sum"),
+            None => std::fs::remove_file(&sum).expect("remove sum"),
+        }
+        let mut chain = PluginChain::new(vec![Arc::new(
+            load(&engine, spec(weir_builtin::ENRICHER_WASM, &[])).expect(damage),
+        )]);
+        let results = chain.transform(&[
+            event("not json", 0, 0),
+            event(r#"{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.org","dob":"1815-12-10"}"#, 1, 0),
+        ]);
+        assert_eq!(
+            failure_class(&results[0]),
+            ErrorClass::InvalidInput,
+            "{damage}"
+        );
+        assert!(
+            values(&results[1])[0].contains(r#""age_group":"65+""#),
+            "{damage}"
+        );
+        let (repaired, repaired_sum) = cache_entry(dir.path());
+        assert_eq!(
+            std::fs::read(&repaired).expect("rewritten"),
+            good,
+            "{damage}: the entry was rebuilt"
+        );
+        assert_eq!(
+            std::fs::read(&repaired_sum).expect("rewritten"),
+            good_sum,
+            "{damage}"
+        );
+    }
+
+    // An intact entry put in place of another component's (same cache, same secret) is
+    // refused: the checksum covers the key. The echo plugin must echo, not enrich.
+    let echo_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        dir.path().join("checksum.key"),
+        echo_dir.path().join("checksum.key"),
+    )
+    .expect("copy the secret");
+    let engine = PluginEngine::new(EngineOptions {
+        cache_dir: Some(echo_dir.path().to_owned()),
+    })
+    .expect("engine");
+    load(&engine, spec(weir_builtin::ECHO_WASM, &[])).expect("echo compiles");
+    let (echo_cwasm, echo_sum) = cache_entry(echo_dir.path());
+    std::fs::copy(&cwasm, &echo_cwasm).expect("swap");
+    std::fs::copy(&sum, &echo_sum).expect("swap sum");
     let mut chain = PluginChain::new(vec![Arc::new(
-        load(&engine, spec(weir_builtin::ENRICHER_WASM, &[])).expect("reload"),
+        load(&engine, spec(weir_builtin::ECHO_WASM, &[])).expect("echo reloads"),
     )]);
-    let results = chain.transform(&[event("not json", 0, 0)]);
-    assert_eq!(failure_class(&results[0]), ErrorClass::InvalidInput);
-    let repaired = std::fs::read(&entries[0]).expect("rewritten");
-    assert_ne!(repaired, bytes, "the corrupt entry was replaced");
+    let results = chain.transform(&[event(r#"{"n":1}"#, 0, 0)]);
+    assert_eq!(values(&results[0]), vec![r#"{"n":1}"#.to_owned()]);
+    assert_ne!(
+        std::fs::read(&echo_cwasm).expect("rebuilt"),
+        good,
+        "the swapped entry was replaced"
+    );
 }
 
 #[test]
