@@ -3,6 +3,7 @@
 //! problem at once, each with its key and the fix.
 
 use crate::ident::Ident;
+use crate::tls::TlsConfig;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,6 +49,10 @@ pub struct CassandraSinkConfig {
     /// or the file `PATH`. Never logged.
     #[serde(default)]
     pub password: Option<Secret>,
+    /// Encrypt every connection, e.g. `tls = { ca_file = "ca.pem" }` (see [`TlsConfig`]);
+    /// absent (the default), connections are plaintext.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
     /// Client-side limit on one write attempt, e.g. `"12s"`.
     #[serde(default = "default_request_timeout", with = "humantime_duration")]
     pub request_timeout: Duration,
@@ -267,6 +272,7 @@ impl CassandraSinkConfig {
             retry: RetryConfig::default(),
             username: None,
             password: None,
+            tls: None,
             request_timeout: default_request_timeout(),
             connect_timeout: default_connect_timeout(),
             outage_timeout: default_outage_timeout(),
@@ -353,6 +359,11 @@ impl CassandraSinkConfig {
                 }
             }
             (None, None) => {}
+        }
+        if let Some(tls) = &self.tls {
+            for (key, why) in tls.check() {
+                bad(&format!("tls.{key}"), why);
+            }
         }
         match (keyspace, table, problems.is_empty()) {
             (Some(keyspace), Some(table), true) => Ok(Target { keyspace, table }),
@@ -542,6 +553,29 @@ mod tests {
             err.to_string().contains("only letters, digits and `_`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn tls_files_are_checked_by_validate_under_sink_tls() {
+        let mut c = CassandraSinkConfig::new(vec!["127.0.0.1:9042".into()], "ks", "t");
+        c.tls = Some(TlsConfig {
+            ca_file: Some("/nonexistent/weir-ca.pem".into()),
+            ..TlsConfig::default()
+        });
+        let err = c.validate("sink").expect_err("missing CA file");
+        assert_eq!(err.0[0].key, "sink.tls.ca_file");
+        assert!(
+            err.0[0].message.contains("/nonexistent/weir-ca.pem"),
+            "{err}"
+        );
+        let parsed =
+            parse(serde_json::json!({"nodes": ["a:1"], "keyspace": "k", "table": "t", "tls": {}}))
+                .expect("tls = {} parses");
+        assert_eq!(parsed.tls, Some(TlsConfig::default()));
+        assert!(parsed.tls.is_some_and(|t| t.verify_hostname));
+        let typo = parse(serde_json::json!({"nodes": ["a:1"], "keyspace": "k", "table": "t", "tls": {"ca": "x"}}))
+            .expect_err("unknown tls key");
+        assert!(typo.to_string().contains("ca"), "{typo}");
     }
 
     #[test]

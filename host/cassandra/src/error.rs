@@ -12,7 +12,7 @@ pub enum CassandraError {
     Config(#[from] ConfigError),
     /// No session could be opened.
     #[error(
-        "cannot connect to Cassandra at {nodes}: {reason}; check `sink.nodes`, that the cluster is up and reachable, and the credentials"
+        "cannot connect to Cassandra at {nodes}: {reason}; check `sink.nodes`, that the cluster is up and reachable, the credentials, and `sink.tls` (set it when the nodes require TLS; its `ca_file` must hold the CA that signed their certificates)"
     )]
     Connect {
         /// The configured contact points.

@@ -29,6 +29,7 @@ mod retry;
 mod row;
 mod schema;
 mod sink;
+mod tls;
 
 pub use config::{
     CassandraSinkConfig, ConfigError, ConfigProblem, ConsistencyLevel, RetryConfig, Secret, Target,
@@ -44,3 +45,4 @@ pub use schema::{
     create_schema, enricher_fields, read_table_schema, validate_against_table,
 };
 pub use sink::{CassandraSink, connect_session};
+pub use tls::TlsConfig;

@@ -27,8 +27,8 @@ pub struct CassandraSink {
     metrics: Arc<SinkMetrics>,
 }
 
-/// Opens a driver session as configured: contact points, credentials, consistency, request
-/// timeout, and the driver's own retries switched off (the sink retries, and counts).
+/// Opens a driver session as configured: contact points, credentials, TLS, consistency,
+/// request timeout, and the driver's own retries switched off (the sink retries, and counts).
 pub async fn connect_session(config: &CassandraSinkConfig) -> Result<Session, CassandraError> {
     let target = config.validate("sink")?;
     let profile = ExecutionProfile::builder()
@@ -48,6 +48,14 @@ pub async fn connect_session(config: &CassandraSinkConfig) -> Result<Session, Ca
             reason,
         })?;
         builder = builder.user(user, password);
+    }
+    if let Some(tls) = &config.tls {
+        // `validate` has already built it once; the files may have changed since.
+        let context = tls.context().map_err(|reason| CassandraError::Connect {
+            nodes: config.nodes.join(", "),
+            reason,
+        })?;
+        builder = builder.tls_context(Some(context));
     }
     builder.build().await.map_err(|e| CassandraError::Connect {
         nodes: config.nodes.join(", "),

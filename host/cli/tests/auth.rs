@@ -1,13 +1,15 @@
 //! `weir run` and `weir ingest` against a Kafka that requires SASL/PLAIN and a Cassandra that
-//! requires a password (a pair of their own, started for this test): credentials come from an
-//! environment variable and a file, a wrong one stops weir with an error naming the server,
-//! and no password ever shows in a log or an error.
+//! requires a password and TLS (a pair of their own, started for this test): credentials come
+//! from an environment variable and a file, the sink trusts the pair's CA file, a wrong
+//! password, a missing `tls` or a CA that did not sign the node stops weir with an error naming
+//! the server, and no password ever shows in a log or an error.
 
 mod e2e;
 
 use e2e::{Login, Setup, header, users};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use weir_cassandra::TlsConfig;
 use weir_core::DeadLetterHeaders;
 use weir_kafka::{Properties, PropertyValue};
 use weir_peers::{Credentials, Peers, PeersOptions};
@@ -34,9 +36,15 @@ async fn credentials_from_env_and_file_reach_password_protected_servers_and_neve
     let mut peers = Peers::start(&PeersOptions {
         state_dir: state.path().to_path_buf(),
         auth: Some(Credentials::new(USER, &password)),
+        cassandra_tls: true,
         ..PeersOptions::default()
     })
     .unwrap_or_else(|e| panic!("password-protected pair: {e}"));
+    let ca_file = peers
+        .cassandra()
+        .tls_ca()
+        .expect("the node requires TLS")
+        .to_path_buf();
     let (kafka, cassandra) = (
         peers.kafka_addr().to_string(),
         peers.cassandra_addr().to_string(),
@@ -49,14 +57,28 @@ async fn credentials_from_env_and_file_reach_password_protected_servers_and_neve
                 .collect(),
         ),
         cassandra: Some((USER.to_owned(), password.clone())),
+        cassandra_tls: Some(TlsConfig {
+            ca_file: Some(ca_file.clone()),
+            ..TlsConfig::default()
+        }),
     };
     let mut setup = Setup::on("auth", 2, &kafka, &cassandra, login).await;
     let password_file = setup.dir.path().join("cassandra-password");
     std::fs::write(&password_file, format!("{password}\n")).expect("password file");
     setup.kafka_config = sasl(&format!("env:{KAFKA_PASSWORD_VAR}"));
-    setup.sink_config = format!(
+    let login_lines = format!(
         "username = \"{USER}\"\npassword = \"file:{}\"",
         password_file.display()
+    );
+    // A config without `tls`, and one trusting the system's CAs (which did not sign the node).
+    setup.sink_config = login_lines.clone();
+    let plaintext = setup.config_named("plaintext.toml", &setup.cassandra, "");
+    setup.sink_config =
+        format!("{login_lines}\ntls = {{ ca_file = \"/etc/ssl/certs/ca-certificates.crt\" }}");
+    let other_ca = setup.config_named("other-ca.toml", &setup.cassandra, "");
+    setup.sink_config = format!(
+        "{login_lines}\ntls = {{ ca_file = \"{}\", verify_hostname = true }}",
+        ca_file.display()
     );
     let config = setup.config(&setup.cassandra, "");
     let config_arg = config.to_str().expect("utf-8 path");
@@ -128,6 +150,32 @@ async fn credentials_from_env_and_file_reach_password_protected_servers_and_neve
         "the wrong Kafka password was printed:\n{log}"
     );
     outputs.push(log);
+
+    // Plaintext to a node that requires TLS, or TLS trusting the wrong CA, stops the run with
+    // an error naming Cassandra and the `sink.tls` setting.
+    // (The node drops a plaintext connection; whether the driver then sees a reset or an end
+    // of stream is not asserted.)
+    let refusals = [
+        (&plaintext, "no `tls`", None),
+        (&other_ca, "another CA", Some("certificate verify failed")),
+    ];
+    for (bad, what, reason) in refusals {
+        let (ok, log) = run_until_exit(
+            &setup,
+            &[
+                "run",
+                "--config",
+                bad.to_str().expect("utf-8 path"),
+                "--until-drained",
+            ],
+            &env,
+        );
+        assert!(!ok, "a sink with {what} must fail the run:\n{log}");
+        assert!(log.contains("cannot connect to Cassandra"), "{log}");
+        assert!(log.contains("`sink.tls`"), "{log}");
+        assert!(reason.is_none_or(|r| log.contains(r)), "{log}");
+        outputs.push(log);
+    }
 
     // A wrong Cassandra password (from the file) stops it with an error naming Cassandra.
     let wrong = "wrong-cassandra-pw-Cq7";

@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::process::{Launch, Setup};
@@ -24,6 +25,7 @@ pub(crate) fn prepare(
         ready_timeout,
         detached,
         auth,
+        cassandra_tls,
     } = *setup;
     let templates = maven_dir.join("cassandra");
     let template_path = templates.join("cassandra.yaml");
@@ -39,6 +41,18 @@ pub(crate) fn prepare(
             "authenticator:\n  class_name: org.apache.cassandra.auth.PasswordAuthenticator\n",
         );
     }
+    let tls = if cassandra_tls {
+        let tls = crate::tls::generate(&dir.join("tls"))?;
+        // Clients must speak TLS (`optional: false`); no client certificate is asked for.
+        yaml.push_str(&format!(
+            "client_encryption_options:\n  enabled: true\n  optional: false\n  keystore: {}\n  keystore_password: {}\n  store_type: PKCS12\n  require_client_auth: false\n",
+            tls.keystore.display(),
+            crate::tls::KEYSTORE_PASSWORD,
+        ));
+        Some(tls.ca_file)
+    } else {
+        None
+    };
     let yaml_path = dir.join("cassandra.yaml");
     std::fs::write(&yaml_path, yaml).map_err(Error::io("cannot write", &yaml_path))?;
     let options_path = templates.join("jvm17.options");
@@ -81,6 +95,7 @@ pub(crate) fn prepare(
         ready_timeout,
         detached,
         auth: auth.cloned(),
+        tls_ca: tls,
     })
 }
 
@@ -99,22 +114,31 @@ const DEFAULT_SUPERUSER: (&str, &str) = ("cassandra", "cassandra");
 
 /// One exchange: OPTIONS→SUPPORTED, STARTUP→READY (with `auth`: STARTUP→AUTHENTICATE and
 /// a login as that user) and `SELECT release_version FROM system.local` returning rows, all in
-/// CQL protocol v4.
-pub(crate) fn probe(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+/// CQL protocol v4; over TLS trusting the CA in `tls` when given.
+pub(crate) fn probe(
+    addr: SocketAddr,
+    auth: Option<&Credentials>,
+    tls: Option<&Path>,
+) -> Result<(), String> {
     let login = auth.map(|a| (a.user.as_str(), a.password.as_str()));
-    exchange(addr, login).map_err(|e| format!("CQL exchange: {e}"))
+    exchange(addr, login, tls).map_err(|e| format!("CQL exchange: {e}"))
 }
 
 /// Ready = [`probe`] succeeds. With `auth` on a fresh node, where only the default superuser
 /// exists, the login is refused: then log in as `cassandra` and create the user first.
-pub(crate) fn ready(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+pub(crate) fn ready(
+    addr: SocketAddr,
+    auth: Option<&Credentials>,
+    tls: Option<&Path>,
+) -> Result<(), String> {
     let Some(auth) = auth else {
-        return probe(addr, None);
+        return probe(addr, None, tls);
     };
-    match exchange(addr, Some((&auth.user, &auth.password))) {
+    match exchange(addr, Some((&auth.user, &auth.password)), tls) {
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            create_role(addr, auth).map_err(|e| format!("creating role `{}`: {e}", auth.user))?;
-            probe(addr, Some(auth))
+            create_role(addr, auth, tls)
+                .map_err(|e| format!("creating role `{}`: {e}", auth.user))?;
+            probe(addr, Some(auth), tls)
         }
         other => other.map_err(|e| format!("CQL exchange: {e}")),
     }
@@ -122,8 +146,8 @@ pub(crate) fn ready(addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), 
 
 /// Logs in as the default superuser and creates `auth` as a login role (or, for the user
 /// `cassandra` itself, changes its password).
-fn create_role(addr: SocketAddr, auth: &Credentials) -> std::io::Result<()> {
-    let mut s = connect(addr, Some(DEFAULT_SUPERUSER))?;
+fn create_role(addr: SocketAddr, auth: &Credentials, tls: Option<&Path>) -> std::io::Result<()> {
+    let mut s = connect(addr, Some(DEFAULT_SUPERUSER), tls)?;
     let quote = |v: &str| v.replace('\'', "''");
     let cql = if auth.user == DEFAULT_SUPERUSER.0 {
         format!(
@@ -141,8 +165,12 @@ fn create_role(addr: SocketAddr, auth: &Credentials) -> std::io::Result<()> {
     Ok(())
 }
 
-fn exchange(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<()> {
-    let mut s = connect(addr, auth)?;
+fn exchange(
+    addr: SocketAddr,
+    auth: Option<(&str, &str)>,
+    tls: Option<&Path>,
+) -> std::io::Result<()> {
+    let mut s = connect(addr, auth, tls)?;
     let body = query(&mut s, "SELECT release_version FROM system.local")?;
     // RESULT kind 2 = Rows.
     if body.get(..4) != Some(&2i32.to_be_bytes()[..]) {
@@ -151,13 +179,26 @@ fn exchange(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<()>
     Ok(())
 }
 
+/// A connection to the CQL port: plain TCP, or TLS when the node requires it.
+trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
+
 /// OPTIONS, STARTUP, and with `auth` the PLAIN token exchange of `PasswordAuthenticator`; a
-/// refused login is `PermissionDenied` (its message never carries the password).
-fn connect(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<TcpStream> {
+/// refused login is `PermissionDenied` (its message never carries the password). With `tls`,
+/// all of it goes over TLS trusting only that CA file.
+fn connect(
+    addr: SocketAddr,
+    auth: Option<(&str, &str)>,
+    tls: Option<&Path>,
+) -> std::io::Result<Box<dyn Stream>> {
     let timeout = Duration::from_secs(2);
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
-    s.set_write_timeout(Some(timeout))?;
+    let tcp = TcpStream::connect_timeout(&addr, timeout)?;
+    tcp.set_read_timeout(Some(timeout))?;
+    tcp.set_write_timeout(Some(timeout))?;
+    let mut s: Box<dyn Stream> = match tls {
+        Some(ca_file) => Box::new(crate::tls::connect(tcp, addr.ip(), ca_file)?),
+        None => Box::new(tcp),
+    };
     expect(&mut s, OPTIONS, &[], SUPPORTED)?;
     let mut startup = 1u16.to_be_bytes().to_vec();
     for part in ["CQL_VERSION", "3.0.0"] {
@@ -182,7 +223,7 @@ fn connect(addr: SocketAddr, auth: Option<(&str, &str)>) -> std::io::Result<TcpS
 }
 
 /// Runs one CQL query at consistency ONE and returns the RESULT body.
-fn query(s: &mut TcpStream, cql: &str) -> std::io::Result<Vec<u8>> {
+fn query(s: &mut dyn Stream, cql: &str) -> std::io::Result<Vec<u8>> {
     let mut body = (cql.len() as i32).to_be_bytes().to_vec();
     body.extend_from_slice(cql.as_bytes());
     body.extend_from_slice(&1u16.to_be_bytes()); // consistency ONE
@@ -190,7 +231,7 @@ fn query(s: &mut TcpStream, cql: &str) -> std::io::Result<Vec<u8>> {
     expect(s, QUERY, &body, RESULT)
 }
 
-fn expect(s: &mut TcpStream, opcode: u8, body: &[u8], want: u8) -> std::io::Result<Vec<u8>> {
+fn expect(s: &mut dyn Stream, opcode: u8, body: &[u8], want: u8) -> std::io::Result<Vec<u8>> {
     let mut frame = vec![0x04, 0, 0, 1, opcode];
     frame.extend_from_slice(&(body.len() as i32).to_be_bytes());
     frame.extend_from_slice(body);

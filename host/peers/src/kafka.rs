@@ -26,6 +26,7 @@ pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Res
         ready_timeout,
         detached,
         auth,
+        cassandra_tls: _,
     } = *setup;
     let data = dir.join("data");
     let props = dir.join("server.properties");
@@ -66,6 +67,7 @@ pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Res
         ready_timeout,
         detached,
         auth: auth.cloned(),
+        tls_ca: None,
     })
 }
 

@@ -19,6 +19,7 @@ mod jars;
 mod kafka;
 mod process;
 pub mod state;
+mod tls;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -87,6 +88,10 @@ pub struct PeersOptions {
     /// client listener then speaks SASL_PLAINTEXT with mechanism PLAIN, and Cassandra runs
     /// `PasswordAuthenticator` with this user created as a login role.
     pub auth: Option<Credentials>,
+    /// Require TLS on Cassandra's CQL port (`false`, the default: plaintext). A fresh
+    /// self-signed CA and a server certificate for `127.0.0.1`/`localhost` are generated at
+    /// each start; clients trust the CA file [`Server::tls_ca`] names.
+    pub cassandra_tls: bool,
 }
 
 /// A user name and password both servers accept when started with [`PeersOptions::auth`].
@@ -149,6 +154,7 @@ impl Default for PeersOptions {
             fresh: true,
             detached: false,
             auth: None,
+            cassandra_tls: false,
         }
     }
 }
@@ -189,6 +195,7 @@ impl Peers {
             ready_timeout: opts.ready_timeout,
             detached: opts.detached,
             auth: opts.auth.as_ref(),
+            cassandra_tls: opts.cassandra_tls,
         };
         // Each thread prepares (Kafka: formats its storage) and starts its server, so the
         // slower Cassandra start overlaps everything Kafka does.

@@ -25,6 +25,7 @@ pub(crate) struct Setup<'a> {
     pub ready_timeout: Duration,
     pub detached: bool,
     pub auth: Option<&'a Credentials>,
+    pub cassandra_tls: bool,
 }
 
 /// Everything needed to (re)start one server on the same data directory and ports.
@@ -46,6 +47,8 @@ pub(crate) struct Launch {
     pub detached: bool,
     /// Credentials the readiness probe logs in with, when the server requires them.
     pub auth: Option<Credentials>,
+    /// The CA file the readiness probe trusts, when the server requires TLS.
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// A running (or stopped) server started by this harness.
@@ -97,10 +100,22 @@ impl Server {
         &self.launch.dir
     }
 
-    /// One protocol exchange (the readiness probe), logged in as `auth` when given: `Ok` when
-    /// the server answers and accepts the login.
+    /// One protocol exchange (the readiness probe), logged in as `auth` when given, over TLS
+    /// when the server requires it: `Ok` when the server answers and accepts the login.
     pub fn probe_as(&self, auth: Option<&Credentials>) -> Result<(), String> {
-        probe(self.kind(), self.launch.addr, auth)
+        probe(self.kind(), self.launch.addr, auth, self.tls_ca())
+    }
+
+    /// Like [`probe_as`](Self::probe_as), over TLS trusting only the CA in `tls` when given,
+    /// in plaintext otherwise (whatever the server requires).
+    pub fn probe_with(&self, auth: Option<&Credentials>, tls: Option<&Path>) -> Result<(), String> {
+        probe(self.kind(), self.launch.addr, auth, tls)
+    }
+
+    /// The PEM file of the CA that signed the server's certificate, when it requires TLS
+    /// (Cassandra started with [`PeersOptions::cassandra_tls`](crate::PeersOptions)).
+    pub fn tls_ca(&self) -> Option<&Path> {
+        self.launch.tls_ca.as_deref()
     }
 
     /// Starts the JVM on the existing data directory and waits until a protocol request
@@ -234,7 +249,12 @@ impl Server {
                     tail: tail(&self.launch.log, &self.launch.console),
                 });
             }
-            let last = match ready(self.kind(), self.launch.addr, self.launch.auth.as_ref()) {
+            let last = match ready(
+                self.kind(),
+                self.launch.addr,
+                self.launch.auth.as_ref(),
+                self.tls_ca(),
+            ) {
                 Ok(()) => return Ok(()),
                 Err(e) => e,
             };
@@ -261,22 +281,29 @@ impl Drop for Server {
 
 /// Whether the server is ready: [`probe`], after the server's first-start setup that needs
 /// a running server (Cassandra with `auth`: creating the login role).
-fn ready(kind: Kind, addr: SocketAddr, auth: Option<&Credentials>) -> Result<(), String> {
+fn ready(
+    kind: Kind,
+    addr: SocketAddr,
+    auth: Option<&Credentials>,
+    tls: Option<&Path>,
+) -> Result<(), String> {
     match kind {
         Kind::Kafka => crate::kafka::probe(addr, auth),
-        Kind::Cassandra => crate::cassandra::ready(addr, auth),
+        Kind::Cassandra => crate::cassandra::ready(addr, auth, tls),
     }
 }
 
-/// One real protocol exchange with the server, logged in with `auth` when given.
+/// One real protocol exchange with the server, logged in with `auth` when given, over TLS
+/// trusting the CA file `tls` when given (Cassandra only).
 pub(crate) fn probe(
     kind: Kind,
     addr: SocketAddr,
     auth: Option<&Credentials>,
+    tls: Option<&Path>,
 ) -> Result<(), String> {
     match kind {
         Kind::Kafka => crate::kafka::probe(addr, auth),
-        Kind::Cassandra => crate::cassandra::probe(addr, auth),
+        Kind::Cassandra => crate::cassandra::probe(addr, auth, tls),
     }
 }
 

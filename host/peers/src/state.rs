@@ -87,7 +87,7 @@ impl PairRecord {
             if !pid_runs(server.pid, kind.main_class()) {
                 return Err(format!("{kind} (pid {}) is not running", server.pid));
             }
-            probe(kind, server.addr, None)
+            probe(kind, server.addr, None, None)
                 .map_err(|e| format!("{kind} at {}: {e}", server.addr))?;
         }
         Ok(())

@@ -42,6 +42,8 @@ pub struct Login {
     pub kafka: Properties,
     /// User and password of the test's CQL session.
     pub cassandra: Option<(String, String)>,
+    /// TLS of the test's CQL session, for a node that requires it.
+    pub cassandra_tls: Option<weir_cassandra::TlsConfig>,
 }
 
 impl Setup {
@@ -256,6 +258,9 @@ enabled = false
             scylla::client::session_builder::SessionBuilder::new().known_node(&self.cassandra);
         if let Some((user, password)) = &self.login.cassandra {
             builder = builder.user(user, password);
+        }
+        if let Some(tls) = &self.login.cassandra_tls {
+            builder = builder.tls_context(Some(tls.context().expect("TLS context")));
         }
         builder.build().await.expect("cql session")
     }
