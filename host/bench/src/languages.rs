@@ -74,16 +74,7 @@ fn load(engine: &PluginEngine, name: &str, bytes: &[u8]) -> Result<Arc<Plugin>, 
 }
 
 fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    weir_peers::status_kib(None, "VmRSS").map(|kib| kib * 1024)
 }
 
 /// Checks the component against the native enrichment on every event.

@@ -91,21 +91,7 @@ fn cpu_time(id: ClockId) -> Duration {
 /// The process's peak resident set size in bytes (`VmHWM` of `/proc/self/status`), if the
 /// platform reports it.
 pub fn peak_rss_bytes() -> Option<u64> {
-    peak_rss_of(std::path::Path::new("/proc/self/status"))
-}
-
-/// The peak resident set size in bytes from a `/proc/PID/status` file.
-pub fn peak_rss_of(status: &std::path::Path) -> Option<u64> {
-    let status = std::fs::read_to_string(status).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    weir_peers::status_kib(None, "VmHWM").map(|kib| kib * 1024)
 }
 
 /// Events per second for `events` processed in `elapsed`.

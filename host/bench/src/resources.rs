@@ -2,7 +2,6 @@
 //! `weir run` process with a four-plugin chain.
 
 use crate::data;
-use crate::measure::peak_rss_of;
 use crate::stages::LARGE_BATCH;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -90,13 +89,12 @@ fn run_once(weir: &Path, config: &Path, log: &Path) -> Result<WeirRun, String> {
         .stderr(stderr)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", weir.display()))?;
-    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
     let mut peak = 0;
     let status = loop {
         // VmHWM only grows, so the last reading before exit is the peak (to within the
         // sampling interval, which the final reading below closes).
-        if let Some(hwm) = peak_rss_of(&status_file) {
-            peak = peak.max(hwm);
+        if let Some(hwm) = weir_peers::status_kib(Some(child.id()), "VmHWM") {
+            peak = peak.max(hwm * 1024);
         }
         match child.try_wait() {
             Ok(Some(status)) => break status,

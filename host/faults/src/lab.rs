@@ -167,7 +167,7 @@ impl WeirProcess {
     /// Its peak RSS so far, in bytes (from the kernel's `VmHWM`, kept across samples).
     pub fn peak_bytes(&mut self) -> u64 {
         if let Some(child) = &self.child
-            && let Some(kib) = vm_hwm_kib(child.id())
+            && let Some(kib) = weir_peers::status_kib(Some(child.id()), "VmHWM")
         {
             self.peak_kib = self.peak_kib.max(kib);
         }
@@ -252,14 +252,6 @@ impl Drop for WeirProcess {
     fn drop(&mut self) {
         self.kill9();
     }
-}
-
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The last `n` lines of a log.

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use error::Error;
 pub use jars::JarSource;
 pub use kafka::MAX_MESSAGE_BYTES;
-pub use process::{Server, rss_kib};
+pub use process::{Server, rss_kib, status_kib};
 
 /// Which of the two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -384,9 +384,35 @@ pub(crate) fn stop_pid(kind: Kind, pid: i32, needle: &str) -> Result<(), Error> 
 
 /// Resident memory of a process in KiB, from /proc.
 pub fn rss_kib(pid: i32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status_kib(Some(u32::try_from(pid).ok()?), "VmRSS")
+}
+
+/// A memory figure in KiB from a process's `/proc/PID/status` (`None`: this process), e.g.
+/// `VmRSS` (resident now) or `VmHWM` (peak resident).
+pub fn status_kib(pid: Option<u32>, field: &str) -> Option<u64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_kib;
+
+    #[test]
+    fn memory_figures_are_read_by_field_name_from_proc() {
+        let rss = status_kib(None, "VmRSS").expect("VmRSS of this process");
+        let peak = status_kib(None, "VmHWM").expect("VmHWM of this process");
+        assert!(rss > 0 && peak >= rss, "rss {rss} KiB, peak {peak} KiB");
+        let pid = std::process::id();
+        assert!(status_kib(Some(pid), "VmRSS").is_some());
+        // `Vm` alone is a prefix of every field, not a field.
+        assert_eq!(status_kib(None, "Vm"), None);
+    }
 }
