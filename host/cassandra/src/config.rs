@@ -59,8 +59,9 @@ pub struct CassandraSinkConfig {
     /// Limit on opening a connection to a node, e.g. `"5s"`.
     #[serde(default = "default_connect_timeout", with = "humantime_duration")]
     pub connect_timeout: Duration,
-    /// How long a write keeps retrying while no node at all is reachable before the sink
-    /// gives up and stops the pipeline (nothing is dead-lettered for an outage).
+    /// How long the sink waits for a cluster that cannot be reached, at start (not listening
+    /// yet) and while writing (no node at all), before it gives up and stops the pipeline
+    /// (nothing is dead-lettered for an outage).
     #[serde(default = "default_outage_timeout", with = "humantime_duration")]
     pub outage_timeout: Duration,
 }

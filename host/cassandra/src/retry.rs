@@ -30,7 +30,7 @@ pub(crate) fn classify(error: &ExecutionError) -> Verdict {
     }
 }
 
-fn classify_attempt(error: &RequestAttemptError) -> Verdict {
+pub(crate) fn classify_attempt(error: &RequestAttemptError) -> Verdict {
     match error {
         RequestAttemptError::BrokenConnectionError(_)
         | RequestAttemptError::UnableToAllocStreamId => Verdict::Connection,

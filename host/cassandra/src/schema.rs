@@ -3,7 +3,7 @@
 
 use crate::config::{CassandraSinkConfig, Target};
 use crate::convert::cql_type_name;
-use crate::error::CassandraError;
+use crate::error::{CassandraError, metadata_unreachable};
 use crate::ident::quote;
 use scylla::client::session::Session;
 use scylla::cluster::metadata::{ColumnKind, ColumnType, NativeType};
@@ -108,7 +108,10 @@ pub async fn read_table_schema(
     session
         .refresh_metadata()
         .await
-        .map_err(|e| CassandraError::Metadata(e.to_string()))?;
+        .map_err(|e| CassandraError::Metadata {
+            reason: e.to_string(),
+            unreachable: metadata_unreachable(&e),
+        })?;
     let state = session.get_cluster_state();
     let (keyspace, table) = (target.keyspace.as_str(), target.table.as_str());
     let Some(ks) = state.get_keyspace(keyspace) else {

@@ -2,7 +2,7 @@
 //! bound, each its own execution (never a multi-partition batch), retried within a budget.
 
 use crate::config::{CassandraSinkConfig, Target, WriteTimestamp};
-use crate::error::CassandraError;
+use crate::error::{CassandraError, session_unreachable};
 use crate::metrics::SinkMetrics;
 use crate::retry::{Verdict, classify, label};
 use crate::row::{RowValues, insert_statement, row_values};
@@ -46,6 +46,7 @@ pub async fn connect_session(config: &CassandraSinkConfig) -> Result<Session, Ca
         let password = secret.resolve().map_err(|reason| CassandraError::Connect {
             nodes: config.nodes.join(", "),
             reason,
+            unreachable: false,
         })?;
         builder = builder.user(user, password);
     }
@@ -54,21 +55,57 @@ pub async fn connect_session(config: &CassandraSinkConfig) -> Result<Session, Ca
         let context = tls.context().map_err(|reason| CassandraError::Connect {
             nodes: config.nodes.join(", "),
             reason,
+            unreachable: false,
         })?;
         builder = builder.tls_context(Some(context));
     }
     builder.build().await.map_err(|e| CassandraError::Connect {
         nodes: config.nodes.join(", "),
         reason: e.to_string(),
+        unreachable: session_unreachable(&e),
     })
 }
 
 impl CassandraSink {
     /// Validates `config`, connects, creates the schema if asked to, reads the table's real
-    /// schema and prepares the INSERT.
+    /// schema and prepares the INSERT. A cluster that cannot be reached yet (still starting,
+    /// restarting) is waited for, with the retry backoff, up to `outage_timeout`, as during
+    /// writes; a refusal (credentials, TLS, schema) fails at once.
     pub async fn connect(config: CassandraSinkConfig) -> Result<Self, CassandraError> {
-        let session = Arc::new(connect_session(&config).await?);
-        Self::with_session(session, config).await
+        config.validate("sink")?;
+        let started = Instant::now();
+        let mut waits = 0u32;
+        loop {
+            let attempt = async {
+                let session = Arc::new(connect_session(&config).await?);
+                Self::with_session(session, config.clone()).await
+            };
+            let error = match attempt.await {
+                Ok(sink) => return Ok(sink),
+                Err(error) if error.is_unreachable() => error,
+                Err(error) => return Err(error),
+            };
+            let waited = started.elapsed();
+            if waited >= config.outage_timeout {
+                return Err(CassandraError::Outage(
+                    config.outage_timeout,
+                    error.to_string(),
+                ));
+            }
+            waits += 1;
+            let wait = config
+                .retry
+                .backoff(waits)
+                .min(config.outage_timeout - waited);
+            tracing::warn!(
+                nodes = %config.nodes.join(","),
+                waited = ?waited,
+                retry_in = ?wait,
+                %error,
+                "Cassandra not reachable yet; waiting (gives up after `sink.outage_timeout`)"
+            );
+            tokio::time::sleep(wait).await;
+        }
     }
 
     /// Like [`connect`](Self::connect), on an existing session (shared with other users).

@@ -1,7 +1,7 @@
 //! Retries, through the CQL fault proxy in front of the real Cassandra: genuine `Overloaded`
 //! and `WriteTimeout` answers are retried until the write lands, a budget that runs out ends
 //! as `sink-retries-exhausted`, and a cluster that cannot be reached at all is waited for
-//! instead of dead-lettering everything.
+//! instead of dead-lettering everything, at start as while writing.
 
 mod common;
 
@@ -143,6 +143,60 @@ async fn an_unreachable_cluster_is_waited_for_and_the_write_lands_when_it_return
     let results = results.expect("the sink did not give up");
     assert!(results[0].is_ok(), "{results:?}");
     assert_eq!(row_count(&sink, A).await, 1);
+}
+
+#[tokio::test]
+async fn a_cluster_not_listening_yet_at_start_is_waited_for_then_written_to() {
+    // A port nothing listens on: connections are refused, as while Cassandra starts.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut config = config_at(&listen.to_string(), "late_start");
+    config.outage_timeout = Duration::from_secs(120);
+    config.connect_timeout = Duration::from_secs(2);
+    let connecting = tokio::spawn(CassandraSink::connect(config));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !connecting.is_finished(),
+        "a refused connection at start is waited for, not an error"
+    );
+
+    let upstream: SocketAddr = weir_test_support::peers()
+        .cassandra
+        .parse()
+        .expect("host:port");
+    let _proxy = FaultProxy::start_cql_at(listen, upstream)
+        .await
+        .expect("the proxy takes the port");
+    let mut sink = tokio::time::timeout(Duration::from_secs(90), connecting)
+        .await
+        .expect("the sink connects once the cluster listens")
+        .expect("connect task does not panic")
+        .expect("the sink starts");
+    let results = sink
+        .write(vec![event(user(A, "Late"), 1)])
+        .await
+        .expect("sink writes");
+    assert!(results[0].is_ok(), "{results:?}");
+    assert_eq!(row_count(&sink, A).await, 1);
+}
+
+#[tokio::test]
+async fn a_cluster_that_never_listens_stops_the_start_after_outage_timeout() {
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut config = config_at(&listen.to_string(), "never_starts");
+    config.outage_timeout = Duration::from_secs(2);
+    let err = tokio::time::timeout(Duration::from_secs(60), CassandraSink::connect(config))
+        .await
+        .expect("the start gives up after outage_timeout")
+        .err()
+        .expect("no cluster, no sink");
+    let message = err.to_string();
+    assert!(message.contains("no Cassandra node reachable"), "{message}");
+    assert!(message.contains("sink.outage_timeout"), "{message}");
+    assert!(message.contains(&listen.to_string()), "{message}");
 }
 
 #[tokio::test]

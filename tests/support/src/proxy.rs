@@ -40,21 +40,38 @@ struct Shared {
     prepared: Mutex<HashMap<Vec<u8>, bool>>,
 }
 
+/// Any free loopback port.
+const FREE_PORT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
 impl FaultProxy {
     /// A byte-level proxy to `upstream` on a free loopback port (call inside a Tokio runtime).
     pub async fn start(upstream: SocketAddr) -> std::io::Result<FaultProxy> {
-        Self::start_mode(upstream, false).await
+        Self::start_mode(FREE_PORT, upstream, false).await
     }
 
     /// A proxy that also understands CQL v4 frames, so [`FaultProxy::inject`] can answer
     /// writes (QUERY with INSERT/UPDATE/DELETE/BATCH text, EXECUTE, BATCH) itself. Clients
     /// speaking another protocol version, or compressing frames, are passed through as bytes.
     pub async fn start_cql(upstream: SocketAddr) -> std::io::Result<FaultProxy> {
-        Self::start_mode(upstream, true).await
+        Self::start_mode(FREE_PORT, upstream, true).await
     }
 
-    async fn start_mode(upstream: SocketAddr, cql: bool) -> std::io::Result<FaultProxy> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    /// Like [`FaultProxy::start_cql`], listening on `listen`: a server that comes up on an
+    /// address clients already try.
+    pub async fn start_cql_at(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+    ) -> std::io::Result<FaultProxy> {
+        Self::start_mode(listen, upstream, true).await
+    }
+
+    async fn start_mode(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+        cql: bool,
+    ) -> std::io::Result<FaultProxy> {
+        let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             upstream,
