@@ -186,20 +186,6 @@ export function ageGroup(age) {
 
 const AGE_GROUPS = Array.from({ length: 65 }, (_, age) => ageGroup(age));
 
-/** `text`, parsed: an object or the invalid-input error. */
-function parseObject(text) {
-  let user;
-  try {
-    user = JSON.parse(text);
-  } catch (e) {
-    throw EventError.invalidInput(`value is not a JSON object: ${e.message}`);
-  }
-  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
-    throw EventError.invalidInput(`value is not a JSON object: found ${typeName(user)}`);
-  }
-  return user;
-}
-
 /**
  * Enriches one event: its value with the derived fields appended (a `Splice`), or the
  * object rewritten when it already has one of them (a string).
@@ -210,7 +196,15 @@ function parseObject(text) {
  */
 export function enrich(event) {
   const text = event.text();
-  const user = parseObject(text);
+  let user;
+  try {
+    user = JSON.parse(text);
+  } catch (e) {
+    throw EventError.invalidInput(`value is not a JSON object: ${e.message}`);
+  }
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
+    throw EventError.invalidInput(`value is not a JSON object: found ${typeName(user)}`);
+  }
   // Without a `\u` escape no string of the value can hold a lone surrogate.
   const escaped = text.includes('\\u');
   if (escaped) {

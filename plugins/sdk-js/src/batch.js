@@ -58,7 +58,7 @@ class Bytes {
         this.buf.set(value.body, this.used);
       }
       this.used += len;
-      if (tail !== '') this.text(tail);
+      if (tail !== '') this.used += this.encoder.encodeInto(tail, this.buf.subarray(this.used)).written;
       this.buf[this.used++] = 0x7d; // }
     } else if (typeof value === 'string') {
       this.text(value);

@@ -38,12 +38,12 @@ def process_batch(plugin, batch, wit):
 
     def write(value):
         start = len(buf)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            buf.extend(value)
-        elif isinstance(value, Splice):
+        if isinstance(value, Splice):  # the common case first
             buf.extend(value.body)
             buf.extend(value.tail.encode())
             buf.append(0x7D)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            buf.extend(value)
         elif isinstance(value, str):
             buf.extend(value.encode())
         else:
