@@ -102,7 +102,7 @@ export class Event {
         topics: Uint32Array.of(0),
         partitions: Int32Array.of(partition),
         offsets: BigInt64Array.of(BigInt(offset)),
-        timestampsMs: BigInt64Array.of(BigInt(timestampMs)),
+        timestampsMs: BigInt64Array.of(BigInt(Math.trunc(timestampMs))),
       },
     });
     return new Event(packed, 0);
