@@ -130,25 +130,21 @@ def _check_time(text: str, at: int) -> None:
     raise DateError(_BAD_TIME)
 
 
-# The grammar `parse_iso8601` accepts, for the common case in one regex call; ranges are
-# still checked below, and anything that does not match goes through the step-by-step parser
-# for its error message.
+# The grammar `parse_iso8601` accepts, ranges included except the month's length, for the
+# common case in one call into the regex engine; anything that does not match goes through
+# the step-by-step parser for its error message.
 _ISO8601 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(?:[Zz]|[+-](\d{2}):?(\d{2}))?)?",
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?",
     re.ASCII,
-)
+).fullmatch
 
 
 def parse_iso8601(text: str):
     """`Date::parse_iso8601`: the calendar date as written, as (year, month, day)."""
-    m = _ISO8601.fullmatch(text)
-    if m is not None:
-        year, month, day, hh, mm, ss, oh, om = m.groups()
-        year, month, day = int(year), int(month), int(day)
-        if (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)
-                and (hh is None or (int(hh) <= 23 and int(mm) <= 59))
-                and (ss is None or int(ss) <= 60)
-                and (oh is None or (int(oh) <= 23 and int(om) <= 59))):
+    if _ISO8601(text) is not None:
+        year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+        if day <= 28 or day <= _days_in_month(year, month):
             return (year, month, day)
     return _parse_iso8601_slowly(text)
 
@@ -197,10 +193,13 @@ def _civil_from_days(days: int):
 
 def age_group(age: int) -> str:
     """The `age_group` label."""
-    for limit, label in ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")):
-        if age < limit:
-            return label
-    return "65+"
+    return _AGE_GROUPS[age] if age < 65 else "65+"
+
+
+_AGE_GROUPS = tuple(
+    "<18" if a < 18 else "18-24" if a < 25 else "25-34" if a < 35 else "35-44" if a < 45 else "45-54" if a < 55
+    else "55-64" for a in range(65)
+)
 
 
 def _show(date) -> str:
@@ -214,11 +213,27 @@ def _reject_constant(name):
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+_SCAN = _DECODER.scan_once
+
+
 def _parse_object(text: str) -> dict:
-    try:
-        user = _DECODER.decode(text)
-    except (ValueError, RecursionError) as e:
-        raise EventError.invalid_input(f"value is not a JSON object: {e}") from None
+    user = None
+    # The common case, an object from the first character to the last, straight to the C
+    # scanner: `decode` adds two regex matches and two Python calls around it. Anything
+    # else goes through `decode` for its error message.
+    if text[:1] == "{" and text[-1:] == "}":
+        try:
+            user, end = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            user = None
+        else:
+            if end != len(text):
+                user = None
+    if user is None:
+        try:
+            user = _DECODER.decode(text)
+        except (ValueError, RecursionError) as e:
+            raise EventError.invalid_input(f"value is not a JSON object: {e}") from None
     if type(user) is not dict:
         raise EventError.invalid_input(f"value is not a JSON object: found {_type_name(user)}")
     # serde_json refuses a lone surrogate escape in a key or a string it decodes.
@@ -230,25 +245,36 @@ def _parse_object(text: str) -> dict:
 
 
 def _derive(user: dict, timestamp_ms: int):
-    first = _string_field(user, "first_name")
-    last = _string_field(user, "last_name")
-    email = _string_field(user, "email")
-    dob = _string_field(user, "dob")
+    # Inside the component every call and lookup is interpreted: the common case reads each
+    # field once and calls helpers only on the way to an error.
+    first = user.get("first_name")
+    last = user.get("last_name")
+    email = user.get("email")
+    dob = user.get("dob")
+    if type(first) is not str:
+        _string_field(user, "first_name")
+    if type(last) is not str:
+        _string_field(user, "last_name")
+    if type(email) is not str:
+        _string_field(user, "email")
+    if type(dob) is not str:
+        _string_field(user, "dob")
     for text in (first, last, email, dob):
         if not text.isascii() and not _well_formed(text):
             raise EventError.invalid_input("value is not a JSON object: lone surrogate in hex escape")
 
-    f, l = trim(first), trim(last)
+    f, l = first.strip(_WS), last.strip(_WS)
     full_name = l if f == "" else f if l == "" else f"{f} {l}"
     _, at, domain = email.rpartition("@")
-    domain = trim(domain) if at else ""
+    domain = domain.strip(_WS) if at else ""
     if domain == "":
         raise EventError.invalid_field("email", "expected an address with a domain after `@`")
     try:
         born = parse_iso8601(dob)
     except DateError as e:
         raise EventError.invalid_field("dob", f"{e} (got {json.dumps(dob, ensure_ascii=False)})") from None
-    today = date_from_unix_ms(timestamp_ms)
+    days = timestamp_ms // _MS_PER_DAY
+    today = _last_day[1] if _last_day[0] == days else date_from_unix_ms(timestamp_ms)
     if today < born:
         raise EventError.invalid_field("dob", f"date of birth {_show(born)} is after the event's date {_show(today)}")
     age = today[0] - born[0] - (1 if today[1:] < born[1:] else 0)

@@ -6,7 +6,7 @@
 // appended; if the input already has one of them, the object is rewritten compactly with
 // those fields replaced in place (untouched values keep their original text).
 
-import { EventError, Splice } from '@weir/sdk';
+import { EventError } from '@weir/sdk';
 
 /** The fields `enrich` adds, in output order. */
 export const DERIVED_FIELDS = ['full_name', 'email_domain', 'age', 'age_group'];
@@ -109,8 +109,25 @@ function checkTime(text, at) {
   throw new DateError(BAD_TIME);
 }
 
+// The grammar `parseIso8601` accepts, ranges included except the month's length, for the
+// common case in one native call: per character the interpreted parser below costs ten
+// times more. Anything that does not match goes through that parser for its error message.
+const ISO8601 =
+  /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:[.,]\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?$/;
+
 /** `Date::parse_iso8601`: the calendar date as written, as [year, month, day]. */
 export function parseIso8601(text) {
+  const m = ISO8601.exec(text);
+  if (m !== null) {
+    const year = +m[1];
+    const month = +m[2];
+    const day = +m[3];
+    if (day <= 28 || day <= daysInMonth(year, month)) return [year, month, day];
+  }
+  return parseIso8601Slowly(text);
+}
+
+function parseIso8601Slowly(text) {
   if (text.length < 10 || text[4] !== '-' || text[7] !== '-') {
     throw new DateError('expected an ISO-8601 date like 1990-02-28 or 1990-02-28T10:11:12.123Z');
   }
@@ -156,15 +173,6 @@ function civilFromDays(days) {
 const pad = (n, width) => String(n).padStart(width, '0');
 const show = ([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 
-/** Completed years from `born` to `on`, or -1 if `on` is earlier. */
-function ageOn(born, on) {
-  const cmp = on[0] - born[0] || on[1] - born[1] || on[2] - born[2];
-  if (cmp < 0) return -1;
-  let years = on[0] - born[0];
-  if (on[1] < born[1] || (on[1] === born[1] && on[2] < born[2])) years -= 1;
-  return years;
-}
-
 /** The `age_group` label. */
 export function ageGroup(age) {
   if (age < 18) return '<18';
@@ -176,34 +184,18 @@ export function ageGroup(age) {
   return '65+';
 }
 
-function derive(user, timestampMs) {
-  const first = stringField(user, 'first_name');
-  const last = stringField(user, 'last_name');
-  const email = stringField(user, 'email');
-  const dob = stringField(user, 'dob');
+const AGE_GROUPS = Array.from({ length: 65 }, (_, age) => ageGroup(age));
 
-  const f = trim(first);
-  const l = trim(last);
-  const fullName = f === '' ? l : l === '' ? f : `${f} ${l}`;
-  const at = email.lastIndexOf('@');
-  const domain = at < 0 ? '' : trim(email.slice(at + 1));
-  if (domain === '') throw EventError.invalidField('email', 'expected an address with a domain after `@`');
-  let born;
-  try {
-    born = parseIso8601(dob);
-  } catch (e) {
-    if (!(e instanceof DateError)) throw e;
-    throw EventError.invalidField('dob', `${e.message} (got ${JSON.stringify(dob)})`);
-  }
-  const today = dateFromUnixMs(timestampMs);
-  const age = ageOn(born, today);
-  if (age < 0) {
-    throw EventError.invalidField('dob', `date of birth ${show(born)} is after the event's date ${show(today)}`);
-  }
-  return { fullName, emailDomain: domain.toLowerCase(), age, ageGroup: ageGroup(age) };
-}
-
-function parseObject(text) {
+/**
+ * Enriches one event: its value with the derived fields appended (a `Splice`), or the
+ * object rewritten when it already has one of them (a string).
+ *
+ * Written for the component's engine, which interprets it: a call to a JavaScript function
+ * costs about half a microsecond there, as much as a native one like `JSON.parse` on a
+ * short string, so the common case calls helpers only on the way to an error.
+ */
+export function enrich(event) {
+  const text = event.text();
   let user;
   try {
     user = JSON.parse(text);
@@ -213,35 +205,73 @@ function parseObject(text) {
   if (user === null || typeof user !== 'object' || Array.isArray(user)) {
     throw EventError.invalidInput(`value is not a JSON object: found ${typeName(user)}`);
   }
-  // Keys are decoded strings too: serde_json refuses one with a lone surrogate escape.
-  if (text.includes('\\u')) {
+  // Without a `\u` escape no string of the value can hold a lone surrogate.
+  const escaped = text.includes('\\u');
+  if (escaped) {
     for (const key of Object.keys(user)) {
       if (!key.isWellFormed()) throw EventError.invalidInput('value is not a JSON object: lone surrogate in hex escape');
     }
   }
-  return user;
-}
-
-/**
- * Enriches one event: `text` is the value (already decoded), `bytes` the same value as
- * UTF-8 (the output keeps them), `timestampMs` the event's time. Returns what to emit.
- */
-export function enrich(bytes, text, timestampMs) {
-  const user = parseObject(text);
-  const d = derive(user, timestampMs);
-  if (user.full_name !== undefined || user.email_domain !== undefined || user.age !== undefined || user.age_group !== undefined) {
-    return replaceInObject(text, d);
+  let first = user.first_name;
+  let last = user.last_name;
+  let email = user.email;
+  let dob = user.dob;
+  if (escaped || typeof first !== 'string' || typeof last !== 'string' || typeof email !== 'string' || typeof dob !== 'string') {
+    first = stringField(user, 'first_name');
+    last = stringField(user, 'last_name');
+    email = stringField(user, 'email');
+    dob = stringField(user, 'dob');
   }
-  const out = new Splice(bytes);
+
+  // trim() only when an end is not printable ASCII: the common case costs four charCodeAt.
+  let c = first.charCodeAt(0);
+  let z = first.charCodeAt(first.length - 1);
+  if (!(c > 0x20 && c < 0x7f && z > 0x20 && z < 0x7f)) first = trim(first);
+  c = last.charCodeAt(0);
+  z = last.charCodeAt(last.length - 1);
+  if (!(c > 0x20 && c < 0x7f && z > 0x20 && z < 0x7f)) last = trim(last);
+  const fullName = first === '' ? last : last === '' ? first : `${first} ${last}`;
+  const at = email.lastIndexOf('@');
+  let domain = at < 0 ? '' : email.slice(at + 1);
+  c = domain.charCodeAt(0);
+  z = domain.charCodeAt(domain.length - 1);
+  if (!(c > 0x20 && c < 0x7f && z > 0x20 && z < 0x7f)) domain = trim(domain);
+  if (domain === '') throw EventError.invalidField('email', 'expected an address with a domain after `@`');
+  domain = domain.toLowerCase();
+
+  let born;
+  try {
+    born = parseIso8601(dob);
+  } catch (e) {
+    if (!(e instanceof DateError)) throw e;
+    throw EventError.invalidField('dob', `${e.message} (got ${JSON.stringify(dob)})`);
+  }
+  const days = Math.floor(event.timestampMs / MS_PER_DAY);
+  if (days !== lastDay) {
+    lastDate = civilFromDays(days);
+    lastDay = days;
+  }
+  const today = lastDate;
+  let age = today[0] - born[0];
+  if (today[1] < born[1] || (today[1] === born[1] && today[2] < born[2])) age -= 1;
+  if (age < 0) {
+    throw EventError.invalidField('dob', `date of birth ${show(born)} is after the event's date ${show(today)}`);
+  }
+  const group = age < 65 ? AGE_GROUPS[age] : '65+';
+
+  if (user.full_name !== undefined || user.email_domain !== undefined || user.age !== undefined || user.age_group !== undefined) {
+    return replaceInObject(text, { fullName, emailDomain: domain, age, ageGroup: group });
+  }
+  const out = event.splice();
   out.tail =
     (out.comma ? ',"full_name":' : '"full_name":') +
-    JSON.stringify(d.fullName) +
+    JSON.stringify(fullName) +
     ',"email_domain":' +
-    JSON.stringify(d.emailDomain) +
+    JSON.stringify(domain) +
     ',"age":' +
-    d.age +
+    age +
     ',"age_group":"' +
-    d.ageGroup +
+    group +
     '"';
   return out;
 }

@@ -11,6 +11,6 @@ export default {
   },
 
   process(event, out) {
-    out.value(enrich(event.value, event.text(), event.timestampMs));
+    out.value(enrich(event));
   },
 };

@@ -1,31 +1,24 @@
 // The packed batch layout of weir:transform@0.3.0, hidden from plugin authors: a batch is
 // unpacked into one `Event` per input and the outputs of every event are packed into one
-// result buffer. Costs per event: a few object allocations and no copies of the input.
-// Events, outputs and headers cross the boundary as columns of integers (a span is two
-// entries, start and length); inside the SDK they are span objects, converted once per
-// batch each way.
+// result buffer. Events, outputs and headers cross the boundary as columns of integers (a
+// span is two entries, start and length); the SDK reads and writes those columns directly,
+// so an event costs one small object and an output a few typed-array stores.
 
-import { Event } from './event.js';
+import { Event, NO_KEY, Packed } from './event.js';
 import { EventError, ErrorKind } from './errors.js';
 import { Splice } from './json.js';
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-/** The start of the key span of an event or output without a key. */
-const NO_KEY = 0xffffffff;
-const NO_HEADERS = Object.freeze([]);
 
 /** Growable byte buffer for the result's `data`. */
 class Bytes {
   /** Starts with a copy of `input` (the batch's data), so that outputs can refer to input
    * bytes by their spans or copy them within one buffer, without views. */
   constructor(capacity, input) {
-    this.buf = new Uint8Array(capacity + (input ? input.length : 0));
-    this.used = 0;
+    this.buf = new Uint8Array(capacity + input.length);
+    this.buf.set(input);
+    this.used = input.length;
     this.input = input;
-    if (input) {
-      this.buf.set(input);
-      this.used = input.length;
-    }
     this.encoder = new TextEncoder();
   }
 
@@ -36,47 +29,188 @@ class Bytes {
     this.buf = bigger;
   }
 
-  /** Copies `bytes` and returns their span. */
+  /** Appends `bytes`. */
   bytes(bytes) {
     this.reserve(bytes.length);
     this.buf.set(bytes, this.used);
-    const span = { start: this.used, len: bytes.length };
     this.used += bytes.length;
-    return span;
   }
 
-  /** Appends `text` as UTF-8 (no span). */
+  /** Appends `text` as UTF-8. */
   text(text) {
     // UTF-8 takes at most three bytes per UTF-16 unit.
     if (this.used + text.length * 3 > this.buf.length) this.reserve(text.length * 3);
-    const { written } = this.encoder.encodeInto(text, this.buf.subarray(this.used));
-    this.used += written;
-    return written;
+    this.used += this.encoder.encodeInto(text, this.buf.subarray(this.used)).written;
   }
 
-  /** Writes `value` (bytes, string or Splice) and returns its span. */
+  /** Appends `value` (bytes, string or Splice); its span is [start, `used`). Calls are
+   * written out: each costs about half a microsecond in the component's engine. */
   value(value) {
-    const start = this.used;
-    if (typeof value === 'string') {
-      this.text(value);
-    } else if (value instanceof Splice) {
-      const len = value.body.length;
-      if (value.source !== undefined && value.source === this.input) {
+    if (value instanceof Splice) {
+      const len = value.end - value.start;
+      const tail = value.tail;
+      // UTF-8 takes at most three bytes per UTF-16 unit; one more for the brace.
+      if (this.used + len + 3 * tail.length + 1 > this.buf.length) this.reserve(len + 3 * tail.length + 1);
+      if (value.source === this.input) {
         // The body is in the copy of the batch's data: copy it within the buffer.
-        this.reserve(len);
-        this.buf.copyWithin(this.used, value.sourceStart, value.sourceStart + len);
-        this.used += len;
+        this.buf.copyWithin(this.used, value.start, value.end);
       } else {
-        this.bytes(value.body);
+        this.buf.set(value.body, this.used);
       }
-      this.text(value.tail + '}');
+      this.used += len;
+      if (tail !== '') this.used += this.encoder.encodeInto(tail, this.buf.subarray(this.used)).written;
+      this.buf[this.used++] = 0x7d; // }
+    } else if (typeof value === 'string') {
+      this.text(value);
     } else if (ArrayBuffer.isView(value)) {
       // Not `instanceof Uint8Array`: the component's lifted buffers come from another realm.
-      return this.bytes(value);
+      this.bytes(value);
     } else {
       throw new TypeError('an output value must be a Uint8Array, a string or a Splice');
     }
-    return { start, len: this.used - start };
+  }
+}
+
+/** Columns of `u32` pairs that grow: the result's spans. */
+class SpanColumn {
+  constructor(capacity) {
+    this.a = new Uint32Array(2 * capacity);
+    this.n = 0;
+  }
+
+  push(start, len) {
+    let a = this.a;
+    const j = 2 * this.n;
+    if (j === a.length) {
+      const bigger = new Uint32Array(2 * a.length + 16);
+      bigger.set(a);
+      this.a = a = bigger;
+    }
+    a[j] = start;
+    a[j + 1] = len;
+    this.n++;
+  }
+
+  /** Entries `[from, from + count)` of `column` (a span list), appended. */
+  extend(column, from, count) {
+    for (let h = from; h < from + count; h++) this.push(column[2 * h], column[2 * h + 1]);
+  }
+
+  columns() {
+    return this.a.subarray(0, 2 * this.n);
+  }
+}
+
+/** The `batch-result` under construction. Output columns are written in place, one
+ * capacity check per output. */
+class ResultBuilder {
+  constructor(packed, capacity) {
+    this.packed = packed;
+    this.data = new Bytes(capacity, packed.data);
+    this.headerNames = new SpanColumn(0);
+    this.headerValues = new SpanColumn(0);
+    /** Outputs so far; the columns below hold room for `room`. */
+    this.count = 0;
+    this.room = 0;
+    this.reserve(packed.count + 16);
+    this.failures = [];
+  }
+
+  reserve(room) {
+    const grow = (a, width) => {
+      const bigger = new Uint32Array(width * room);
+      if (a !== undefined) bigger.set(a);
+      return bigger;
+    };
+    this.inputs = grow(this.inputs, 1);
+    this.keys = grow(this.keys, 2);
+    this.values = grow(this.values, 2);
+    this.headers = grow(this.headers, 2);
+    this.room = room;
+  }
+
+  /** An output of event `index` of this batch, with that event's key and headers (their
+   * spans point into the copy of the batch's data), the value at [start, start + len). */
+  sameKey(input, index, start, len) {
+    const n = this.count;
+    if (n === this.room) this.reserve(2 * n);
+    const p = this.packed;
+    const j = 2 * index;
+    const o = 2 * n;
+    const count = p.headers[j + 1];
+    if (count === 0) {
+      this.headers[o] = 0;
+    } else {
+      this.headers[o] = this.headerNames.n;
+      this.headerNames.extend(p.headerNames, p.headers[j], count);
+      this.headerValues.extend(p.headerValues, p.headers[j], count);
+    }
+    this.headers[o + 1] = count;
+    this.keys[o] = p.keys[j];
+    this.keys[o + 1] = p.keys[j + 1];
+    this.values[o] = start;
+    this.values[o + 1] = len;
+    this.inputs[n] = input;
+    this.count = n + 1;
+  }
+
+  /** An output with its own key and headers (`{ name, value }`), copied. */
+  push(input, key, value, headers) {
+    const n = this.count;
+    if (n === this.room) this.reserve(2 * n);
+    const o = 2 * n;
+    const data = this.data;
+    let start = data.used;
+    if (key === undefined) {
+      this.keys[o] = NO_KEY;
+      this.keys[o + 1] = 0;
+    } else {
+      data.value(key);
+      this.keys[o] = start;
+      this.keys[o + 1] = data.used - start;
+    }
+    this.headers[o] = this.headerNames.n;
+    this.headers[o + 1] = headers.length;
+    for (const header of headers) {
+      start = data.used;
+      data.value(header.name);
+      this.headerNames.push(start, data.used - start);
+      start = data.used;
+      data.value(header.value);
+      this.headerValues.push(start, data.used - start);
+    }
+    start = data.used;
+    data.value(value);
+    this.values[o] = start;
+    this.values[o + 1] = data.used - start;
+    this.inputs[n] = input;
+    this.count = n + 1;
+  }
+
+  /** Discards outputs past `outputs` and headers past `headers`: a failed event's. */
+  truncate(used, outputs, headers) {
+    this.data.used = used;
+    this.count = outputs;
+    this.headerNames.n = this.headerValues.n = headers;
+  }
+
+  fail(input, error) {
+    this.failures.push({ input, error });
+  }
+
+  finish() {
+    const n = this.count;
+    return {
+      data: this.data.buf.subarray(0, this.data.used),
+      headers: { names: this.headerNames.columns(), values: this.headerValues.columns() },
+      outputs: {
+        inputs: this.inputs.subarray(0, n),
+        keys: this.keys.subarray(0, 2 * n),
+        values: this.values.subarray(0, 2 * n),
+        headers: this.headers.subarray(0, 2 * n),
+      },
+      failures: this.failures,
+    };
   }
 }
 
@@ -96,10 +230,14 @@ export class Emit {
   /** Emits `value` (Uint8Array, string or Splice) with the input's key and headers. */
   value(value) {
     const event = this._event;
-    if (event._data !== undefined && event._data === this._result.data.input) {
-      this._result.pushSameKey(this._input, event, this._result.data.value(value));
+    const result = this._result;
+    if (event._batch === result.packed) {
+      const data = result.data;
+      const start = data.used;
+      data.value(value);
+      result.sameKey(this._input, event._index, start, data.used - start);
     } else {
-      this._result.push(this._input, event.key, value, event.headers);
+      result.push(this._input, event.key, value, event.headers);
     }
     this.count++;
   }
@@ -112,8 +250,11 @@ export class Emit {
   /** Emits the input event unchanged. */
   forward() {
     const event = this._event;
-    if (event._valueSpan !== undefined && event._data === this._result.data.input) {
-      this._result.pushSameKey(this._input, event, event._valueSpan);
+    const result = this._result;
+    if (event._batch === result.packed) {
+      const j = 2 * event._index;
+      const values = result.packed.values;
+      result.sameKey(this._input, event._index, values[j], values[j + 1]);
       this.count++;
     } else {
       this.value(event.value);
@@ -127,58 +268,6 @@ export class Emit {
   }
 }
 
-/** The `batch-result` under construction. */
-class ResultBuilder {
-  constructor(capacity, input) {
-    this.data = new Bytes(capacity, input);
-    this.headers = [];
-    this.outputs = [];
-    this.failures = [];
-  }
-
-  push(input, key, value, headers) {
-    const data = this.data;
-    let keySpan;
-    if (key !== undefined) keySpan = data.value(key);
-    const valueSpan = data.value(value);
-    const first = this.headers.length;
-    for (const header of headers) {
-      this.headers.push({ name: data.value(header.name), value: data.value(header.value) });
-    }
-    this.outputs.push({
-      input,
-      key: keySpan,
-      value: valueSpan,
-      headers: { start: first, len: headers.length },
-    });
-  }
-
-  /** An output of an event unpacked from this batch that keeps its key and headers: their
-   * spans point into the copy of the batch's data, as `valueSpan` may. */
-  pushSameKey(input, event, valueSpan) {
-    const hs = event._headerSpan;
-    let headers = EMPTY;
-    if (hs !== undefined && hs.len > 0) {
-      headers = { start: this.headers.length, len: hs.len };
-      for (let i = 0; i < hs.len; i++) this.headers.push(event._batchHeaders[hs.start + i]);
-    }
-    this.outputs.push({ input, key: event._keySpan, value: valueSpan, headers });
-  }
-
-  fail(input, error) {
-    this.failures.push({ input, error });
-  }
-
-  finish() {
-    return {
-      data: this.data.buf.subarray(0, this.data.used),
-      headers: headerColumns(this.headers),
-      outputs: outputColumns(this.outputs),
-      failures: this.failures,
-    };
-  }
-}
-
 /** What a thrown value becomes: an `EventError` as is, anything else `rejected`. */
 function toWitError(thrown) {
   if (thrown instanceof EventError) return thrown.toWit();
@@ -186,109 +275,28 @@ function toWitError(thrown) {
   return { kind: ErrorKind.Rejected, field: undefined, message: `plugin threw ${message}` };
 }
 
-const EMPTY = Object.freeze({ start: 0, len: 0 });
-
-/** Span `i` of a span column. */
-function spanAt(column, i) {
-  return { start: column[2 * i], len: column[2 * i + 1] };
-}
-
-/** The batch's header columns as `{ name, value }` span objects. */
-function headerSpans(columns) {
-  const out = new Array(columns.names.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = { name: spanAt(columns.names, i), value: spanAt(columns.values, i) };
-  }
-  return out;
-}
-
-/** `{ name, value }` span objects as the contract's header columns. */
-function headerColumns(headers) {
-  const names = new Uint32Array(2 * headers.length);
-  const values = new Uint32Array(2 * headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i];
-    names[2 * i] = h.name.start;
-    names[2 * i + 1] = h.name.len;
-    values[2 * i] = h.value.start;
-    values[2 * i + 1] = h.value.len;
-  }
-  return { names, values };
-}
-
-/** Output objects as the contract's output columns. */
-function outputColumns(outputs) {
-  const n = outputs.length;
-  const columns = {
-    inputs: new Uint32Array(n),
-    keys: new Uint32Array(2 * n),
-    values: new Uint32Array(2 * n),
-    headers: new Uint32Array(2 * n),
-  };
-  for (let i = 0; i < n; i++) {
-    const o = outputs[i];
-    columns.inputs[i] = o.input;
-    columns.keys[2 * i] = o.key === undefined ? NO_KEY : o.key.start;
-    columns.keys[2 * i + 1] = o.key === undefined ? 0 : o.key.len;
-    columns.values[2 * i] = o.value.start;
-    columns.values[2 * i + 1] = o.value.len;
-    columns.headers[2 * i] = o.headers.start;
-    columns.headers[2 * i + 1] = o.headers.len;
-  }
-  return columns;
-}
-
-function headersOf(data, headers, span) {
-  const out = new Array(span.len);
-  for (let i = 0; i < span.len; i++) {
-    const h = headers[span.start + i];
-    out[i] = {
-      name: decoder.decode(data.subarray(h.name.start, h.name.start + h.name.len)),
-      value: data.subarray(h.value.start, h.value.start + h.value.len),
-    };
-  }
-  return out;
-}
-
 /**
  * Runs `plugin.process(event, emit)` over a packed batch and packs the outcome: the body of
  * the component's `process` export.
  */
 export function processBatch(plugin, batch) {
-  const data = batch.data;
-  const columns = batch.events;
-  const count = columns.timestampsMs.length;
-  const batchHeaders = headerSpans(batch.headers);
-  const result = new ResultBuilder(data.length + count * 128 + 1024, data);
+  const packed = new Packed(batch);
+  const count = packed.count;
+  const result = new ResultBuilder(packed, count * 128 + 1024);
+  const data = result.data;
   const emit = new Emit(result);
   for (let i = 0; i < count; i++) {
-    const hs = spanAt(columns.headers, i);
-    const event = new Event(
-      undefined,
-      Number(columns.timestampsMs[i]),
-      undefined,
-      hs.len === 0 ? NO_HEADERS : () => headersOf(data, batchHeaders, hs),
-      batch.topics[columns.topics[i]] ?? '',
-      columns.partitions[i],
-      columns.offsets[i],
-    );
-    event._data = data;
-    event._valueSpan = spanAt(columns.values, i);
-    event._keySpan = columns.keys[2 * i] === NO_KEY ? undefined : spanAt(columns.keys, i);
-    event._headerSpan = hs;
-    event._batchHeaders = batchHeaders;
+    const event = new Event(packed, i);
     emit._event = event;
     emit._input = i;
-    const used = result.data.used;
-    const headerCount = result.headers.length;
-    const outputCount = result.outputs.length;
+    const used = data.used;
+    const outputs = result.count;
+    const headers = result.headerNames.n;
     try {
       plugin.process(event, emit);
     } catch (thrown) {
       // Discard what the event wrote before failing.
-      result.data.used = used;
-      result.headers.length = headerCount;
-      result.outputs.length = outputCount;
+      result.truncate(used, outputs, headers);
       result.fail(i, toWitError(thrown));
     }
   }
@@ -301,17 +309,22 @@ export function processBatch(plugin, batch) {
  * native unit tests.
  */
 export function run(plugin, event) {
-  const result = new ResultBuilder(256);
+  const result = new ResultBuilder(event._batch, 256);
   const emit = new Emit(result);
   emit._event = event;
+  emit._input = event._index;
   plugin.process(event, emit);
-  const data = result.data.buf.subarray(0, result.data.used);
-  const slice = (span) => (span === undefined ? undefined : data.slice(span.start, span.start + span.len));
-  return result.outputs.map((o) => ({
-    key: slice(o.key),
-    value: slice(o.value),
-    headers: result.headers
-      .slice(o.headers.start, o.headers.start + o.headers.len)
-      .map((h) => ({ name: decoder.decode(slice(h.name)), value: slice(h.value) })),
-  }));
+  const r = result.finish();
+  const slice = (column, i) => r.data.slice(column[2 * i], column[2 * i] + column[2 * i + 1]);
+  return Array.from(r.outputs.inputs, (_, i) => {
+    const first = r.outputs.headers[2 * i];
+    return {
+      key: r.outputs.keys[2 * i] === NO_KEY ? undefined : slice(r.outputs.keys, i),
+      value: slice(r.outputs.values, i),
+      headers: Array.from({ length: r.outputs.headers[2 * i + 1] }, (_, h) => ({
+        name: decoder.decode(slice(r.headers.names, first + h)),
+        value: slice(r.headers.values, first + h),
+      })),
+    };
+  });
 }

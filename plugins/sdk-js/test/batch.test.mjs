@@ -118,6 +118,28 @@ test('outputs are packed in input order with the input key and headers', () => {
   assert.deepEqual(result.failures[0].error, { kind: 'missing-field', field: 'name', message: 'field `name` is missing' });
 });
 
+test('batch events read key, headers and position from the batch', () => {
+  const seen = [];
+  const transform = exportPlugin({
+    process(event, out) {
+      seen.push([dec.decode(event.value), event.key && dec.decode(event.key), event.headers.map((h) => [h.name, dec.decode(h.value)]),
+        event.topic, event.partition, event.offset, event.timestampMs]);
+      out.forward();
+    },
+  });
+  const result = unpack(transform.process(pack([
+    { value: '{}', key: 'k', headers: [['h', 'v'], ['i', 'w']], ts: -1 },
+    { value: '[]', ts: 2 ** 40 },
+  ])));
+  assert.deepEqual(seen, [
+    ['{}', 'k', [['h', 'v'], ['i', 'w']], 'users', 3, 100n, -1],
+    ['[]', undefined, [], 'users', 3, 101n, 2 ** 40],
+  ]);
+  assert.deepEqual(result.outputs.map((o) => text(result, o.value)), ['{}', '[]']);
+  const h = result.headers[result.outputs[0].headers.start + 1];
+  assert.deepEqual([text(result, h.name), text(result, h.value)], ['i', 'w']);
+});
+
 test('a failed event leaves no partial output behind', () => {
   const transform = exportPlugin({
     process(event, out) {

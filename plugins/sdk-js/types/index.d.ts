@@ -60,7 +60,8 @@ export declare class Event {
 
 /** The original bytes of a JSON object plus fields appended to it. */
 export declare class Splice {
-  constructor(object: Uint8Array);
+  /** The JSON object in `data[start, end)` (default: all of `data`). */
+  constructor(data: Uint8Array, start?: number, end?: number);
   push(key: string, value: unknown): this;
   pushRaw(key: string, raw: string): this;
   toBytes(): Uint8Array;

@@ -137,6 +137,29 @@ class BatchTest(unittest.TestCase):
         self.assertEqual(result.failures[0].error,
                          WitEventError("missing-field", "name", "field `name` is missing"))
 
+    def test_batch_events_read_key_headers_and_position_from_the_batch(self):
+        seen = []
+
+        class Look(Plugin):
+            def process(self, event, out):
+                seen.append((event.value, event.key, event.headers, event.topic, event.partition, event.offset,
+                             event.timestamp_ms))
+                out.forward()
+
+        result = process_batch(Look(), pack([
+            {"value": "{}", "key": "k", "headers": [("h", b"v"), ("i", b"w")], "ts": 5},
+            {"value": "[]"},
+        ]), WIT)
+        self.assertEqual(seen, [
+            (b"{}", b"k", [("h", b"v"), ("i", b"w")], "users", 3, 100, 5),
+            (b"[]", None, [], "users", 3, 101, 0),
+        ])
+        outs = outputs(result)
+        self.assertEqual([text(result, o.value) for o in outs], ["{}", "[]"])
+        self.assertEqual(outs[0].headers, (0, 2))
+        name, value = header(result, 1)
+        self.assertEqual((text(result, name), text(result, value)), ("i", "w"))
+
     def test_a_failed_event_leaves_no_partial_output_behind(self):
         class Boom(Plugin):
             def process(self, event, out):

@@ -11,24 +11,16 @@ NO_KEY = 0xFFFFFFFF
 """The start of the key span of an event or output without a key."""
 
 
-def _headers_of(data, names, values, start, count):
-    def decode():
-        out = []
-        for h in range(start, start + count):
-            n, v = 2 * h, 2 * h
-            name = data[names[n]:names[n] + names[n + 1]].decode("utf-8", "replace")
-            out.append((name, data[values[v]:values[v] + values[v + 1]]))
-        return out
-
-    return decode
-
-
 def process_batch(plugin, batch, wit):
     """Runs `plugin.process(event, emit)` over `batch` and returns the `batch-result`, built
     with the record types of `wit` (the generated `types` module, or a stand-in). Events and
-    outputs travel as columns of integers; a span is two entries, start and length."""
+    outputs travel as columns of integers; a span is two entries, start and length.
+
+    Inside the component this loop is interpreted once per event, so it does as little as
+    it can per event: an event is its value, timestamp and index (the rest is read from the
+    batch when asked for), and an output that keeps its input's key and headers refers to
+    them by the input's spans."""
     data = batch.data
-    topics = batch.topics
     columns = batch.events
     keys, values, event_headers = columns.keys, columns.values, columns.headers
     batch_names, batch_values = batch.headers.names, batch.headers.values
@@ -46,23 +38,22 @@ def process_batch(plugin, batch, wit):
 
     def write(value):
         start = len(buf)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            buf.extend(value)
-        elif isinstance(value, Splice):
+        if isinstance(value, Splice):  # the common case first
             buf.extend(value.body)
             buf.extend(value.tail.encode())
             buf.append(0x7D)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            buf.extend(value)
         elif isinstance(value, str):
             buf.extend(value.encode())
         else:
             raise TypeError("an output value must be bytes, str or a Splice")
-        return (start, len(buf) - start)
+        return start, len(buf) - start
 
-    def sink(key, value, event_headers):
+    def sink(key, value, hs):
         key_span = (NO_KEY, 0) if key is None else write(key)
         value_span = write(value)
         first = len(names) // 2
-        hs = event_headers() if callable(event_headers) else event_headers
         for name, v in hs:
             names.extend(write(name))
             header_values.extend(write(v))
@@ -71,37 +62,43 @@ def process_batch(plugin, batch, wit):
         out_values.extend(value_span)
         out_headers.extend((first, len(hs)))
 
-    def same(value):
+    def same(start, length):
         i = 2 * index
-        start, count = event_headers[i], event_headers[i + 1]
-        first = len(names) // 2
+        count = event_headers[i + 1]
         if count:
-            names.extend(batch_names[2 * start:2 * (start + count)])
-            header_values.extend(batch_values[2 * start:2 * (start + count)])
-        value_span = write(value)
+            first = event_headers[i]
+            out_headers.extend((len(names) // 2, count))
+            names.extend(batch_names[2 * first:2 * (first + count)])
+            header_values.extend(batch_values[2 * first:2 * (first + count)])
+        else:
+            out_headers.extend((0, 0))
         inputs.append(index)
         out_keys.extend((keys[i], keys[i + 1]))
-        out_values.extend(value_span)
-        out_headers.extend((first if count else 0, count))
+        out_values.extend((start, length))
 
-    emit = Emit(sink, None, same)
-    for index in range(len(columns.timestamps_ms)):
+    def same_key(value):
+        same(*write(value))
+
+    def forward():
         i = 2 * index
-        v, k, hs = values[i], keys[i], event_headers[i + 1]
-        topic = columns.topics[index]
-        event = Event(
-            data[v:v + values[i + 1]],
-            columns.timestamps_ms[index],
-            None if k == NO_KEY else data[k:k + keys[i + 1]],
-            _headers_of(data, batch_names, batch_values, event_headers[i], hs) if hs else [],
-            topics[topic] if topic < len(topics) else "",
-            columns.partitions[index],
-            columns.offsets[index],
-        )
+        same(values[i], values[i + 1])
+
+    source = _Source(batch, data)
+    emit = Emit(sink, None, same_key, forward)
+    process = plugin.process
+    new = object.__new__
+    for index, timestamp_ms in enumerate(columns.timestamps_ms):
+        i = 2 * index
+        v = values[i]
+        event = new(_BatchEvent)
+        event.value = data[v:v + values[i + 1]]
+        event.timestamp_ms = timestamp_ms
+        event._source = source
+        event._index = index
         emit._event = event
         mark = (len(buf), len(names), len(inputs))
         try:
-            plugin.process(event, emit)
+            process(event, emit)
         except MemoryError:
             # Out of memory leaves the interpreter in no state to go on: trap, and let the
             # host fail this event and start a fresh instance.
@@ -120,6 +117,59 @@ def process_batch(plugin, batch, wit):
         wit.Outputs(inputs, out_keys, out_values, out_headers),
         failures,
     )
+
+
+class _Source:
+    """The batch's columns, for the event attributes read only when asked for."""
+
+    __slots__ = ("data", "topics", "columns", "names", "values")
+
+    def __init__(self, batch, data):
+        self.data = data
+        self.topics = batch.topics
+        self.columns = batch.events
+        self.names = batch.headers.names
+        self.values = batch.headers.values
+
+
+class _BatchEvent(Event):
+    """An event of a batch: `value` and `timestamp_ms` are set, the rest is read from the
+    batch on access (most plugins never ask)."""
+
+    __slots__ = ("_source", "_index")
+
+    @property
+    def key(self):
+        i = 2 * self._index
+        keys = self._source.columns.keys
+        k = keys[i]
+        return None if k == NO_KEY else self._source.data[k:k + keys[i + 1]]
+
+    @property
+    def headers(self):
+        s = self._source
+        i = 2 * self._index
+        spans = s.columns.headers
+        out = []
+        for h in range(spans[i], spans[i] + spans[i + 1]):
+            n, v = s.names, s.values
+            name = s.data[n[2 * h]:n[2 * h] + n[2 * h + 1]].decode("utf-8", "replace")
+            out.append((name, s.data[v[2 * h]:v[2 * h] + v[2 * h + 1]]))
+        return out
+
+    @property
+    def topic(self):
+        s = self._source
+        t = s.columns.topics[self._index]
+        return s.topics[t] if t < len(s.topics) else ""
+
+    @property
+    def partition(self):
+        return self._source.columns.partitions[self._index]
+
+    @property
+    def offset(self):
+        return self._source.columns.offsets[self._index]
 
 
 _KINDS = {

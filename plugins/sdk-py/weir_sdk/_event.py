@@ -131,14 +131,15 @@ class Emit:
     write adds one output, in order. Outputs keep the input's key and headers unless built
     with `output`."""
 
-    __slots__ = ("_sink", "_event", "_same")
+    __slots__ = ("_sink", "_event", "_same", "_forward")
 
-    def __init__(self, sink, event: Optional[Event] = None, same=None):
+    def __init__(self, sink, event: Optional[Event] = None, same=None, forward=None):
         self._sink = sink
         self._event = event
-        # For events unpacked from a batch: emits a value keeping the input's key and
-        # headers by reusing their spans (no copy).
+        # For events unpacked from a batch: emit a value (or the input's value) keeping the
+        # input's key and headers by reusing their spans (no copy).
         self._same = same
+        self._forward = forward
 
     def value(self, value) -> None:
         """Emits `value` (bytes, str or Splice) with the input's key and headers."""
@@ -146,7 +147,7 @@ class Emit:
             self._same(value)
             return
         event = self._event
-        self._sink(event.key, value, event._headers)
+        self._sink(event.key, value, event.headers)
 
     def json(self, value) -> None:
         """Emits `value` serialised as JSON, with the input's key and headers."""
@@ -154,6 +155,9 @@ class Emit:
 
     def forward(self) -> None:
         """Emits the input event unchanged."""
+        if self._forward is not None:
+            self._forward()
+            return
         self.value(self._event.value)
 
     def output(self, value, key: Optional[bytes] = None, headers: List[Tuple[str, bytes]] = ()) -> None:
