@@ -26,6 +26,7 @@ pub(crate) fn prepare(
         detached,
         auth,
         cassandra_tls,
+        commitlog_sync,
     } = *setup;
     let templates = maven_dir.join("cassandra");
     let template_path = templates.join("cassandra.yaml");
@@ -34,7 +35,8 @@ pub(crate) fn prepare(
     let mut yaml = template
         .replace("@STORAGE_PORT@", &storage_port.to_string())
         .replace("@NATIVE_PORT@", &native_port.to_string())
-        .replace("@NODE_DIR@", &dir.display().to_string());
+        .replace("@NODE_DIR@", &dir.display().to_string())
+        .replace("@COMMITLOG_SYNC@", commitlog_sync.yaml());
     if auth.is_some() {
         // Roles live in system_auth; authorization stays AllowAll (any login may do anything).
         yaml.push_str(
