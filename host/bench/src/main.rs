@@ -41,8 +41,10 @@ Measures weir without external services, in one run:
      Kafka -> enricher -> null sink: events/s and weir's CPU time per event (/proc, user+sys),
      between the last metrics scrape before the first acknowledgement and the first that saw
      all of them;
-  5. the same into Cassandra (fresh keyspace, consistency one): events/s, CPU per event and
-     its ratio to section 3 (target within 2x), which component bounds the throughput (CPU of
+  5. the same into Cassandra (fresh keyspace, consistency one; the pair --with-peers starts
+     syncs its commit log periodically, as Cassandra ships), measured after one unmeasured
+     warm-up run of the same events that JIT-compiles Cassandra's write path: events/s, CPU
+     per event and its ratio to section 3 (target within 2x), which component bounds the throughput (CPU of
      weir, the Cassandra JVM and the machine, weir's wait on the sink); then a fresh topic fed
      at half that rate while weir runs: p50/p99 from the Kafka record timestamp to the sink's
      acknowledgement, from weir's `weir_event_latency_seconds` histogram.

@@ -26,6 +26,7 @@ pub(crate) fn prepare(
         detached,
         auth,
         cassandra_tls,
+        commitlog_sync,
     } = *setup;
     let templates = maven_dir.join("cassandra");
     let template_path = templates.join("cassandra.yaml");
@@ -34,7 +35,8 @@ pub(crate) fn prepare(
     let mut yaml = template
         .replace("@STORAGE_PORT@", &storage_port.to_string())
         .replace("@NATIVE_PORT@", &native_port.to_string())
-        .replace("@NODE_DIR@", &dir.display().to_string());
+        .replace("@NODE_DIR@", &dir.display().to_string())
+        .replace("@COMMITLOG_SYNC@", commitlog_sync.yaml());
     if auth.is_some() {
         // Roles live in system_auth; authorization stays AllowAll (any login may do anything).
         yaml.push_str(
@@ -256,4 +258,46 @@ fn expect(s: &mut dyn Stream, opcode: u8, body: &[u8], want: u8) -> std::io::Res
 
 fn invalid(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CommitlogSync;
+
+    /// The `cassandra.yaml` `prepare` writes for `sync`, in a directory of this test's own.
+    fn rendered(sync: CommitlogSync) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("weir-peers-yaml-{}-{sync:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let setup = Setup {
+            java: Path::new("java"),
+            classpath: "",
+            maven_dir: &Path::new(env!("CARGO_MANIFEST_DIR")).join("maven"),
+            dir: &dir,
+            ready_timeout: Duration::from_secs(1),
+            detached: false,
+            auth: None,
+            cassandra_tls: false,
+            commitlog_sync: sync,
+        };
+        prepare(&setup, 9042, 7000).expect("prepare writes the config");
+        let yaml = std::fs::read_to_string(dir.join("cassandra.yaml")).expect("yaml");
+        let _ = std::fs::remove_dir_all(&dir);
+        yaml
+    }
+
+    #[test]
+    fn batch_is_the_default_and_periodic_sets_cassandras_shipped_period() {
+        assert_eq!(CommitlogSync::default(), CommitlogSync::Batch);
+        let batch = rendered(CommitlogSync::Batch);
+        assert!(batch.contains("\ncommitlog_sync: batch\n"), "{batch}");
+        assert!(!batch.contains("\ncommitlog_sync_period"), "{batch}");
+        let periodic = rendered(CommitlogSync::Periodic);
+        assert!(
+            periodic.contains("\ncommitlog_sync: periodic\ncommitlog_sync_period: 10000ms\n"),
+            "{periodic}"
+        );
+        assert!(!periodic.contains("@COMMITLOG_SYNC@"), "{periodic}");
+    }
 }

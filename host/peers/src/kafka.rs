@@ -27,6 +27,7 @@ pub(crate) fn prepare(setup: &Setup<'_>, port: u16, controller_port: u16) -> Res
         detached,
         auth,
         cassandra_tls: _,
+        commitlog_sync: _,
     } = *setup;
     let data = dir.join("data");
     let props = dir.join("server.properties");

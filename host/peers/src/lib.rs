@@ -92,6 +92,37 @@ pub struct PeersOptions {
     /// self-signed CA and a server certificate for `127.0.0.1`/`localhost` are generated at
     /// each start; clients trust the CA file [`Server::tls_ca`] names.
     pub cassandra_tls: bool,
+    /// When Cassandra acknowledges a write relative to its commit-log sync
+    /// ([`CommitlogSync::Batch`], the default, keeps every acknowledged write over a kill -9).
+    pub commitlog_sync: CommitlogSync,
+}
+
+/// Cassandra's `commitlog_sync`: whether an acknowledged write is already on disk.
+///
+/// Cassandra replays a commit-log segment only up to its last sync marker, and the marker is
+/// written by the sync itself: with `periodic`, a kill -9 loses the acknowledged writes since
+/// the last sync (up to the period), even though their bytes are in the page cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CommitlogSync {
+    /// `batch`: a write is acknowledged after the sync that covers it (one fsync for all the
+    /// writes that arrived meanwhile). A single node then loses nothing acknowledged on a
+    /// kill -9, which the fault matrix and the tests check.
+    #[default]
+    Batch,
+    /// `periodic` every 10 s: Cassandra's shipped default, acknowledging from memory. What a
+    /// production cluster runs (its durability comes from replicas, RF 3), so the figure
+    /// benchmarks measure; a single node's kill -9 loses up to 10 s of acknowledged writes.
+    Periodic,
+}
+
+impl CommitlogSync {
+    /// The `cassandra.yaml` lines of this mode.
+    fn yaml(self) -> &'static str {
+        match self {
+            CommitlogSync::Batch => "commitlog_sync: batch",
+            CommitlogSync::Periodic => "commitlog_sync: periodic\ncommitlog_sync_period: 10000ms",
+        }
+    }
 }
 
 /// A user name and password both servers accept when started with [`PeersOptions::auth`].
@@ -155,6 +186,7 @@ impl Default for PeersOptions {
             detached: false,
             auth: None,
             cassandra_tls: false,
+            commitlog_sync: CommitlogSync::Batch,
         }
     }
 }
@@ -196,6 +228,7 @@ impl Peers {
             detached: opts.detached,
             auth: opts.auth.as_ref(),
             cassandra_tls: opts.cassandra_tls,
+            commitlog_sync: opts.commitlog_sync,
         };
         // Each thread prepares (Kafka: formats its storage) and starts its server, so the
         // slower Cassandra start overlaps everything Kafka does.

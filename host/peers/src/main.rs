@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use weir_peers::{Error, Kind, Peers, PeersOptions, state};
+use weir_peers::{CommitlogSync, Error, Kind, Peers, PeersOptions, state};
 
 /// Real Apache Kafka and Apache Cassandra on loopback for weir's tests, CI and demo.
 ///
@@ -32,6 +32,11 @@ struct Cli {
     /// Seconds each server gets to answer its first request.
     #[arg(long, global = true, default_value_t = 180)]
     timeout: u64,
+    /// Cassandra's commit-log sync: `batch` keeps every acknowledged write over a kill -9;
+    /// `periodic` (Cassandra's shipped default, 10 s) acknowledges from memory, as production
+    /// clusters that rely on replicas do.
+    #[arg(long, global = true, value_enum, default_value = "batch")]
+    commitlog_sync: CommitlogSync,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -83,6 +88,7 @@ fn options(cli: &Cli) -> PeersOptions {
     opts.java = cli.java.clone();
     opts.jars.mvn = cli.mvn.clone();
     opts.ready_timeout = Duration::from_secs(cli.timeout);
+    opts.commitlog_sync = cli.commitlog_sync;
     opts
 }
 

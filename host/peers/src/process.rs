@@ -26,6 +26,7 @@ pub(crate) struct Setup<'a> {
     pub detached: bool,
     pub auth: Option<&'a Credentials>,
     pub cassandra_tls: bool,
+    pub commitlog_sync: crate::CommitlogSync,
 }
 
 /// Everything needed to (re)start one server on the same data directory and ports.
