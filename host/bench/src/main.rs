@@ -130,6 +130,14 @@ struct RunArgs {
     /// Events per Kafka run in sections 4 and 5 (default 100,000; 20,000 with --quick).
     #[arg(long, value_name = "N")]
     peer_events: Option<u64>,
+    /// The batch size `--profile` runs at (1 shows what a call costs on its own).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = stages::LARGE_BATCH,
+        requires = "profile"
+    )]
+    profile_batch: usize,
     /// How long `--profile` runs.
     #[arg(
         long,
@@ -220,7 +228,7 @@ fn run_bench(args: &RunArgs) -> Result<(), String> {
             stages::ProfilePath::Echo => &echo,
             _ => &enricher,
         };
-        let rounds = stages::profile(path, plugin, &values, args.seconds);
+        let rounds = stages::profile(path, plugin, &values, args.profile_batch, args.seconds);
         eprintln!(
             "weir-bench: ran {path:?} over {rounds} rounds of {} events",
             events.len()

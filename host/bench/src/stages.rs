@@ -156,17 +156,23 @@ pub enum ProfilePath {
     Echo,
 }
 
-/// Runs one path at batch 512 for about `seconds`, on fresh events each round; returns the
+/// Runs one path at `batch` for about `seconds`, on fresh events each round; returns the
 /// rounds made.
-pub fn profile(path: ProfilePath, plugin: &Arc<Plugin>, values: &[String], seconds: f64) -> u64 {
+pub fn profile(
+    path: ProfilePath,
+    plugin: &Arc<Plugin>,
+    values: &[String],
+    batch: usize,
+    seconds: f64,
+) -> u64 {
     let until = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
     let mut chain = PluginChain::new(vec![Arc::clone(plugin)]);
     let mut rounds = 0;
     while Instant::now() < until {
         let events = data::events(values);
         match path {
-            ProfilePath::Native => run_all(&mut NativeEnricher, &events, LARGE_BATCH),
-            ProfilePath::Enricher | ProfilePath::Echo => run_all(&mut chain, &events, LARGE_BATCH),
+            ProfilePath::Native => run_all(&mut NativeEnricher, &events, batch.max(1)),
+            ProfilePath::Enricher | ProfilePath::Echo => run_all(&mut chain, &events, batch.max(1)),
         }
         rounds += 1;
     }

@@ -6,7 +6,7 @@ use crate::packed::{self, InFlight};
 use crate::plugin::Plugin;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use weir_core::{ErrorClass, Event, EventResult, Failure, Outputs, Stage, Transform};
+use weir_core::{ErrorClass, Event, EventResult, Failure, Stage, Transform};
 
 /// One plugin of the chain with its live instance.
 struct Link {
@@ -77,9 +77,13 @@ impl Transform for PluginChain {
             batch,
             std::mem::replace(&mut self.spare, packed::empty_batch()),
         );
-        for (position, link) in self.links.iter_mut().enumerate() {
+        for link in &mut self.links {
             if flight.len() == 0 {
                 break;
+            }
+            // What the previous plugin kept of its input is copied in for this one.
+            if let Some(spent) = flight.resolve() {
+                recycle(&mut self.spare, spent);
             }
             let (result, faults) = link.run(&flight);
             for (index, failure) in faults {
@@ -87,30 +91,54 @@ impl Transform for PluginChain {
                     failures.entry(owner).or_insert(failure);
                 }
             }
-            let mut next = flight.advance(result, |owner, failure| {
+            let (mut next, spent) = flight.advance(result, |owner, failure| {
                 failures
                     .entry(owner)
                     .or_insert_with(|| link.failure(&failure.error));
             });
+            if let Some(spent) = spent {
+                recycle(&mut self.spare, spent);
+            }
             // Outputs of an already failed source event are not worth running further.
             if !failures.is_empty() {
                 next.retain_owners(|owner| !failures.contains_key(&owner));
             }
-            let input = std::mem::replace(&mut flight, next);
-            if position == 0 {
-                self.spare = input.batch;
-            }
+            flight = next;
         }
-
-        let mut results: Vec<EventResult> = (0..batch.len())
-            .map(|i| match failures.remove(&i) {
-                Some(failure) => Err(failure),
-                None => Ok(Outputs::new()),
-            })
-            .collect();
-        flight.unpack(batch, &mut results);
+        let (results, spent) = flight.unpack(batch, failures);
+        for spent in spent.into_iter().flatten() {
+            recycle(&mut self.spare, spent);
+        }
         results
     }
+}
+
+/// Keeps the buffers of a batch that is no longer needed, for packing the next input: of
+/// each of its buffers and the one kept so far, the larger.
+fn recycle(spare: &mut Batch, spent: Batch) {
+    fn larger<T>(kept: &mut Vec<T>, other: Vec<T>) {
+        if other.capacity() > kept.capacity() {
+            *kept = other;
+        }
+    }
+    let Batch {
+        data,
+        topics,
+        headers,
+        events,
+    } = spent;
+    larger(&mut spare.data, data);
+    larger(&mut spare.topics, topics);
+    larger(&mut spare.headers.names, headers.names);
+    larger(&mut spare.headers.values, headers.values);
+    let kept = &mut spare.events;
+    larger(&mut kept.keys, events.keys);
+    larger(&mut kept.values, events.values);
+    larger(&mut kept.headers, events.headers);
+    larger(&mut kept.topics, events.topics);
+    larger(&mut kept.partitions, events.partitions);
+    larger(&mut kept.offsets, events.offsets);
+    larger(&mut kept.timestamps_ms, events.timestamps_ms);
 }
 
 impl Link {

@@ -1,6 +1,7 @@
 //! Batches as the contract carries them (`weir:transform@0.3.0`): every byte string of a
 //! batch in one `data` buffer, and everything per event (spans into `data`, positions) in
-//! columns of integers, which cross the boundary as one copy each.
+//! columns of integers, which cross the boundary as one copy each. An output may keep its
+//! input's key, value or headers ([`INPUT`]) instead of carrying a copy.
 //!
 //! Host events are packed once, at the head of the chain. A plugin's result is checked
 //! ([`validate`]) and then becomes the next plugin's batch ([`InFlight::advance`]): its
@@ -8,14 +9,26 @@
 //! plugins. Only after the last plugin are events unpacked ([`InFlight::unpack`]), each key
 //! and value a zero-copy [`Bytes::slice`] of the last result's buffer.
 
-use crate::bindings::{Batch, BatchResult, Events, Failure as WitFailure, Headers, Outputs};
+use crate::bindings::{Batch, BatchResult, Events, Failure as WitFailure, Headers};
 use bytes::Bytes;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
-use weir_core::{Event, EventResult};
+use weir_core::{Event, EventResult, Failure, Outputs};
 
 /// The start of the key span of an event or output without a key (`wit/types.wit`).
 pub(crate) const NO_KEY: u32 = u32::MAX;
+
+/// The start of an output's key, value or headers span that stands for its input event's
+/// own key, value or headers (`wit/types.wit`): what a plugin passes on unchanged is not
+/// copied.
+pub(crate) const INPUT: u32 = u32::MAX - 1;
+
+/// The key span of an output without a key.
+const NO_KEY_SPAN: Span = Span {
+    start: NO_KEY,
+    len: 0,
+};
 
 /// A range `[start, start + len)` of a buffer (or of a list of headers), as the contract's
 /// span lists carry it.
@@ -45,13 +58,14 @@ fn push_span(list: &mut Vec<u32>, span: Span) {
 }
 
 fn push_key(list: &mut Vec<u32>, key: Option<Span>) {
-    push_span(
-        list,
-        key.unwrap_or(Span {
-            start: NO_KEY,
-            len: 0,
-        }),
-    );
+    push_span(list, key.unwrap_or(NO_KEY_SPAN));
+}
+
+/// Overwrites entry `i` of a span list (which has one).
+fn set_span(list: &mut [u32], i: usize, span: Span) {
+    if let Some(entry) = list.get_mut(2 * i..2 * i + 2) {
+        entry.copy_from_slice(&[span.start, span.len]);
+    }
 }
 
 /// Empty columns of headers.
@@ -85,7 +99,7 @@ pub(crate) fn empty_result() -> BatchResult {
     BatchResult {
         data: Vec::new(),
         headers: empty_headers(),
-        outputs: Outputs {
+        outputs: crate::bindings::Outputs {
             inputs: Vec::new(),
             keys: Vec::new(),
             values: Vec::new(),
@@ -160,9 +174,9 @@ fn push_event(columns: &mut Events, row: Row) {
     columns.timestamps_ms.push(row.timestamp_ms);
 }
 
+/// Empties a batch for reuse, except its topic names (see [`InFlight::pack`]).
 fn clear(batch: &mut Batch) {
     batch.data.clear();
-    batch.topics.clear();
     batch.headers.names.clear();
     batch.headers.values.clear();
     let events = &mut batch.events;
@@ -177,11 +191,65 @@ fn clear(batch: &mut Batch) {
 
 /// Events on their way through the chain, packed, each with the source event it came from.
 pub(crate) struct InFlight {
-    /// The packed events, ready to hand to the next plugin.
+    /// The packed events. Spans may still stand for their input's own bytes ([`INPUT`])
+    /// while `parent` is set; [`InFlight::resolve`] makes them ready for the next plugin.
     pub(crate) batch: Batch,
     /// For each event of `batch`, the index of its source event in the chain's input.
     /// Non-decreasing, because plugins list outputs in input order.
     pub(crate) owners: Vec<usize>,
+    /// The batch these events are the outputs of, kept while some of their spans refer to
+    /// it ([`INPUT`]).
+    parent: Option<Parent>,
+}
+
+/// The input batch of a plugin call whose result refers to it.
+struct Parent {
+    batch: Batch,
+    /// For each event in flight, its input's index in `batch`.
+    inputs: Vec<u32>,
+}
+
+/// The spans of a packed batch's events, over its data as a shared buffer: what host
+/// events are cut from.
+struct Cutter<'a> {
+    data: &'a Bytes,
+    headers: &'a Headers,
+    events: &'a Events,
+}
+
+impl Cutter<'_> {
+    fn bytes(&self, span: Span) -> Bytes {
+        match range(span, self.data.len()) {
+            Some(r) if !r.is_empty() => self.data.slice(r),
+            _ => Bytes::new(),
+        }
+    }
+
+    fn key(&self, index: usize) -> Option<Bytes> {
+        key(&self.events.keys, index).map(|k| self.bytes(k))
+    }
+
+    fn value(&self, index: usize) -> Bytes {
+        self.bytes(span(&self.events.values, index))
+    }
+
+    fn headers(&self, index: usize) -> Vec<weir_core::Header> {
+        let headers = self.headers;
+        let range = span(&self.events.headers, index);
+        if range.len == 0 {
+            // Most events have none: no iterator to set up.
+            return Vec::new();
+        }
+        self::range(range, header_count(headers))
+            .unwrap_or_default()
+            .map(|h| weir_core::Header {
+                // Names were checked to be UTF-8 by `validate` (or came from the host).
+                name: String::from_utf8_lossy(slice(self.data, span(&headers.names, h)))
+                    .into_owned(),
+                value: self.bytes(span(&headers.values, h)),
+            })
+            .collect()
+    }
 }
 
 impl InFlight {
@@ -202,16 +270,23 @@ impl InFlight {
         columns.offsets.reserve(events.len());
         columns.timestamps_ms.reserve(events.len());
         let mut run_topic: Option<&Arc<str>> = None;
+        // Topic names already in `batch` from its last use are kept where they match: a
+        // source usually reads one topic, whose name then costs no allocation per batch.
+        let mut topics = 0;
         for event in events {
             // Sources deliver runs of one topic (usually one shared name); each name is sent
             // once per run.
             let name = &event.position.topic;
             let same = run_topic.is_some_and(|t| Arc::ptr_eq(t, name) || **t == **name);
             if !same {
-                batch.topics.push(name.to_string());
+                if batch.topics.get(topics).is_none_or(|kept| **kept != **name) {
+                    batch.topics.truncate(topics);
+                    batch.topics.push(name.to_string());
+                }
+                topics += 1;
                 run_topic = Some(name);
             }
-            let topic = batch.topics.len() - 1;
+            let topic = topics - 1;
             let key = event.key.as_ref().map(|k| push(&mut batch.data, k));
             let value = push(&mut batch.data, &event.value);
             let first_header = header_count(&batch.headers);
@@ -236,9 +311,11 @@ impl InFlight {
                 },
             );
         }
+        batch.topics.truncate(topics);
         InFlight {
             batch,
             owners: (0..events.len()).collect(),
+            parent: None,
         }
     }
 
@@ -247,19 +324,16 @@ impl InFlight {
         self.owners.len()
     }
 
-    /// The headers of event `index` of the batch, as (name, value) spans.
-    fn headers(&self, index: usize) -> impl Iterator<Item = (Span, Span)> + '_ {
-        let headers = &self.batch.headers;
-        range(
-            span(&self.batch.events.headers, index),
-            header_count(headers),
-        )
-        .unwrap_or_default()
-        .map(|h| (span(&headers.names, h), span(&headers.values, h)))
+    /// The headers of event `index` of `batch`, as (name, value) spans.
+    fn headers(batch: &Batch, index: usize) -> impl Iterator<Item = (Span, Span)> + '_ {
+        let headers = &batch.headers;
+        range(span(&batch.events.headers, index), header_count(headers))
+            .unwrap_or_default()
+            .map(|h| (span(&headers.names, h), span(&headers.values, h)))
     }
 
     /// A batch holding only event `index`, with its bytes copied: for re-running one event
-    /// on its own after a fault.
+    /// on its own after a fault. The events must be resolved ([`InFlight::resolve`]).
     pub(crate) fn single(&self, index: usize) -> Batch {
         let mut single = empty_batch();
         if index >= self.len() {
@@ -269,7 +343,7 @@ impl InFlight {
         let events = &self.batch.events;
         let key = key(&events.keys, index).map(|k| push(&mut single.data, slice(data, k)));
         let value = push(&mut single.data, slice(data, span(&events.values, index)));
-        for (name, value) in self.headers(index) {
+        for (name, value) in Self::headers(&self.batch, index) {
             let name = push(&mut single.data, slice(data, name));
             let value = push(&mut single.data, slice(data, value));
             push_header(&mut single.headers, name, value);
@@ -302,13 +376,17 @@ impl InFlight {
 
     /// The next plugin's input: the outputs of `result` (which passed [`validate`] against
     /// this batch), each inheriting its input's position and timestamp. The result's data,
-    /// headers and span columns are moved, not copied. Failures are reported through `fail`
+    /// headers and span columns are moved, not copied, and so are this batch's position
+    /// columns when every input has exactly one output; outputs that keep their input's
+    /// bytes ([`INPUT`]) keep referring to this batch, which the returned events hold on to
+    /// until [`InFlight::resolve`] or [`InFlight::unpack`]. Otherwise this batch is
+    /// returned too, for its buffers to be reused. Failures are reported through `fail`
     /// with the index of their source event.
     pub(crate) fn advance(
-        &mut self,
+        mut self,
         result: BatchResult,
         mut fail: impl FnMut(usize, &WitFailure),
-    ) -> InFlight {
+    ) -> (InFlight, Option<Batch>) {
         for failure in &result.failures {
             if let Some(&owner) = usize::try_from(failure.input)
                 .ok()
@@ -319,26 +397,58 @@ impl InFlight {
         }
         let outputs = result.outputs;
         let count = outputs.inputs.len();
-        let mut owners = Vec::with_capacity(count);
-        let mut topics = Vec::with_capacity(count);
-        let mut partitions = Vec::with_capacity(count);
-        let mut offsets = Vec::with_capacity(count);
-        let mut timestamps_ms = Vec::with_capacity(count);
-        let inputs = &self.batch.events;
-        for &input in &outputs.inputs {
-            // `validate` checked every index; an unknown one could only inherit nothing.
-            let i = usize::try_from(input).unwrap_or(usize::MAX);
-            owners.push(self.owners.get(i).copied().unwrap_or(usize::MAX));
-            topics.push(inputs.topics.get(i).copied().unwrap_or_default());
-            partitions.push(inputs.partitions.get(i).copied().unwrap_or_default());
-            offsets.push(inputs.offsets.get(i).copied().unwrap_or_default());
-            timestamps_ms.push(inputs.timestamps_ms.get(i).copied().unwrap_or_default());
-        }
-        InFlight {
+        // The common case, one output per input: the positions are the inputs' own.
+        let one_each = count == self.len()
+            && outputs
+                .inputs
+                .iter()
+                .zip(0u32..)
+                .all(|(&input, i)| input == i);
+        let (owners, topics, partitions, offsets, timestamps_ms) = if one_each {
+            let inputs = &mut self.batch.events;
+            (
+                std::mem::take(&mut self.owners),
+                std::mem::take(&mut inputs.topics),
+                std::mem::take(&mut inputs.partitions),
+                std::mem::take(&mut inputs.offsets),
+                std::mem::take(&mut inputs.timestamps_ms),
+            )
+        } else {
+            let mut owners = Vec::with_capacity(count);
+            let mut topics = Vec::with_capacity(count);
+            let mut partitions = Vec::with_capacity(count);
+            let mut offsets = Vec::with_capacity(count);
+            let mut timestamps_ms = Vec::with_capacity(count);
+            let inputs = &self.batch.events;
+            for &input in &outputs.inputs {
+                // `validate` checked every index; an unknown one could only inherit nothing.
+                let i = usize::try_from(input).unwrap_or(usize::MAX);
+                owners.push(self.owners.get(i).copied().unwrap_or(usize::MAX));
+                topics.push(inputs.topics.get(i).copied().unwrap_or_default());
+                partitions.push(inputs.partitions.get(i).copied().unwrap_or_default());
+                offsets.push(inputs.offsets.get(i).copied().unwrap_or_default());
+                timestamps_ms.push(inputs.timestamps_ms.get(i).copied().unwrap_or_default());
+            }
+            (owners, topics, partitions, offsets, timestamps_ms)
+        };
+        let refers = [&outputs.keys, &outputs.values, &outputs.headers]
+            .iter()
+            .any(|list| list.iter().step_by(2).any(|&start| start == INPUT));
+        // Positions are unchanged, so the topic indexes stay valid.
+        let topic_names = std::mem::take(&mut self.batch.topics);
+        let (parent, spare) = if refers {
+            let parent = Parent {
+                batch: self.batch,
+                inputs: outputs.inputs,
+            };
+            (Some(parent), None)
+        } else {
+            (None, Some(self.batch))
+        };
+        let next = InFlight {
             batch: Batch {
                 data: result.data,
-                // Positions are unchanged, so the topic indexes stay valid.
-                topics: std::mem::take(&mut self.batch.topics),
+                topics: topic_names,
                 headers: result.headers,
                 events: Events {
                     keys: outputs.keys,
@@ -351,7 +461,47 @@ impl InFlight {
                 },
             },
             owners,
+            parent,
+        };
+        (next, spare)
+    }
+
+    /// Copies the bytes that outputs kept from their input ([`INPUT`]) into this batch, so
+    /// that it can go to the next plugin; returns the input batch, no longer needed.
+    pub(crate) fn resolve(&mut self) -> Option<Batch> {
+        let parent = self.parent.take()?;
+        let from = &parent.batch;
+        let batch = &mut self.batch;
+        for (i, &input) in parent.inputs.iter().enumerate() {
+            let input = usize::try_from(input).unwrap_or(usize::MAX);
+            let events = &mut batch.events;
+            if span(&events.keys, i).start == INPUT {
+                let key = key(&from.events.keys, input)
+                    .map(|k| push(&mut batch.data, slice(&from.data, k)));
+                set_span(&mut events.keys, i, key.unwrap_or(NO_KEY_SPAN));
+            }
+            if span(&events.values, i).start == INPUT {
+                let value = push(
+                    &mut batch.data,
+                    slice(&from.data, span(&from.events.values, input)),
+                );
+                set_span(&mut events.values, i, value);
+            }
+            if span(&events.headers, i).start == INPUT {
+                let first = header_count(&batch.headers);
+                for (name, value) in Self::headers(from, input) {
+                    let name = push(&mut batch.data, slice(&from.data, name));
+                    let value = push(&mut batch.data, slice(&from.data, value));
+                    push_header(&mut batch.headers, name, value);
+                }
+                let headers = Span {
+                    start: to_u32(first),
+                    len: to_u32(header_count(&batch.headers) - first),
+                };
+                set_span(&mut batch.events.headers, i, headers);
+            }
         }
+        Some(parent.batch)
     }
 
     /// Drops the events whose source event has failed: they are not worth running further.
@@ -360,6 +510,7 @@ impl InFlight {
             return;
         }
         let events = &mut self.batch.events;
+        let mut inputs = self.parent.as_mut().map(|p| &mut p.inputs);
         let mut kept = 0;
         for i in 0..self.owners.len() {
             let owner = self.owners[i];
@@ -374,6 +525,9 @@ impl InFlight {
             events.partitions[kept] = events.partitions[i];
             events.offsets[kept] = events.offsets[i];
             events.timestamps_ms[kept] = events.timestamps_ms[i];
+            if let Some(inputs) = inputs.as_deref_mut() {
+                inputs[kept] = inputs[i];
+            }
             kept += 1;
         }
         self.owners.truncate(kept);
@@ -384,60 +538,116 @@ impl InFlight {
         events.partitions.truncate(kept);
         events.offsets.truncate(kept);
         events.timestamps_ms.truncate(kept);
+        if let Some(inputs) = inputs {
+            inputs.truncate(kept);
+        }
     }
 
-    /// Turns the events in flight into host events, added to their source event's entry of
-    /// `results` (skipped where that entry is a failure). Keys and values are slices of one
-    /// shared buffer: no per-event copy.
-    pub(crate) fn unpack(mut self, sources: &[Event], results: &mut [EventResult]) {
-        let data = Bytes::from(std::mem::take(&mut self.batch.data));
-        let span_bytes = |span: Span| match range(span, data.len()) {
-            Some(r) => data.slice(r),
-            None => Bytes::new(),
+    /// Turns the events in flight into host events: one result per source event, its
+    /// failure from `failures` if it has one, else its outputs in order. Keys and values
+    /// are slices of shared buffers (this batch's data, or its parent's for what outputs
+    /// kept from their input): no per-event copy. Also returns what is left of the
+    /// batches (all but the data buffers), for their buffers to be reused.
+    pub(crate) fn unpack(
+        self,
+        sources: &[Event],
+        mut failures: BTreeMap<usize, Failure>,
+    ) -> (Vec<EventResult>, [Option<Batch>; 2]) {
+        let InFlight {
+            mut batch,
+            owners,
+            parent,
+        } = self;
+        let data = Bytes::from(std::mem::take(&mut batch.data));
+        let ours = Cutter {
+            data: &data,
+            headers: &batch.headers,
+            events: &batch.events,
         };
-        let owners = &self.owners;
-        let events = &self.batch.events;
-        let mut i = 0;
-        while i < owners.len() {
-            let owner = owners[i];
-            // Outputs of one source event are consecutive (input order is preserved).
-            let run = owners[i..].iter().take_while(|&&o| o == owner).count();
-            let first = i;
-            i += run;
-            let (Some(source), Some(Ok(outputs))) = (sources.get(owner), results.get_mut(owner))
-            else {
+        let (mut parent_batch, inputs) = match parent {
+            Some(Parent { batch, inputs }) => (Some(batch), inputs),
+            None => (None, Vec::new()),
+        };
+        let parent_data = parent_batch
+            .as_mut()
+            .map_or_else(Bytes::new, |b| Bytes::from(std::mem::take(&mut b.data)));
+        let theirs = parent_batch.as_ref().map(|b| Cutter {
+            data: &parent_data,
+            headers: &b.headers,
+            events: &b.events,
+        });
+        // The cutter and index for output `index`'s span in `list`: its own, or its input's.
+        let pick = |list: &[u32], index: usize| match &theirs {
+            Some(theirs) if span(list, index).start == INPUT => (
+                theirs,
+                inputs
+                    .get(index)
+                    .and_then(|&i| usize::try_from(i).ok())
+                    .unwrap_or(usize::MAX),
+            ),
+            _ => (&ours, index),
+        };
+        let events = &batch.events;
+        let mut results = Vec::with_capacity(sources.len());
+        let mut next = 0;
+        for (s, source) in sources.iter().enumerate() {
+            let first = next;
+            while owners.get(next).is_some_and(|&o| o <= s) {
+                next += 1;
+            }
+            if !failures.is_empty()
+                && let Some(failure) = failures.remove(&s)
+            {
+                results.push(Err(failure));
+                continue;
+            }
+            // The result goes in first and the outputs into it, so that each event is
+            // written once rather than moved in and moved again.
+            results.push(Ok(Outputs::new()));
+            let Some(Ok(outputs)) = results.last_mut() else {
                 continue;
             };
-            outputs.reserve_exact(run);
-            for index in first..first + run {
-                let headers = self
-                    .headers(index)
-                    .map(|(name, value)| weir_core::Header {
-                        // Names were checked to be UTF-8 by `validate` (or came from the host).
-                        name: String::from_utf8_lossy(slice(&data, name)).into_owned(),
-                        value: span_bytes(value),
-                    })
-                    .collect();
+            if next - first > 1 {
+                outputs.reserve_exact(next - first);
+            }
+            for (index, _) in owners
+                .iter()
+                .enumerate()
+                .take(next)
+                .skip(first)
+                .filter(|&(_, &o)| o == s)
+            {
+                let (from, i) = pick(&events.keys, index);
+                let key = from.key(i);
+                let (from, i) = pick(&events.values, index);
+                let value = from.value(i);
+                let (from, i) = pick(&events.headers, index);
+                let headers = from.headers(i);
                 outputs.push(Event {
-                    key: key(&events.keys, index).map(span_bytes),
-                    value: span_bytes(span(&events.values, index)),
+                    key,
+                    value,
                     headers,
                     timestamp_ms: source.timestamp_ms,
                     position: source.position.clone(),
                 });
             }
         }
+        (results, [Some(batch), parent_batch])
     }
 }
 
 /// Appends the result of a call on one event (`part`, validated against a batch of one) to
-/// `into` as the result for input `input`, shifting its spans.
+/// `into` as the result for input `input`, shifting its spans. A span that stands for the
+/// input's own bytes ([`INPUT`]) still does: the input is the same event.
 pub(crate) fn append(into: &mut BatchResult, part: BatchResult, input: u32) {
     let data_shift = to_u32(into.data.len());
     let header_shift = to_u32(header_count(&into.headers));
-    let shift = |span: Span, by: u32| Span {
-        start: span.start.saturating_add(by),
-        len: span.len,
+    let shift = |span: Span, by: u32| match span.start {
+        INPUT => span,
+        start => Span {
+            start: start.saturating_add(by),
+            len: span.len,
+        },
     };
     into.data.extend_from_slice(&part.data);
     for h in 0..header_count(&part.headers) {
@@ -531,12 +741,26 @@ pub(crate) fn validate(result: &BatchResult, inputs: usize) -> Result<(), String
             ));
         }
         previous = input;
-        if let Some(key) = key(&outputs.keys, i) {
+        let (key, value, header_range) = (
+            span(&outputs.keys, i),
+            span(&outputs.values, i),
+            span(&outputs.headers, i),
+        );
+        for (what, span) in [("key", key), ("value", value), ("headers", header_range)] {
+            if span.start == INPUT && span.len != 0 {
+                return Err(format!(
+                    "output {i}'s {what} keeps its input's (start {INPUT:#x}) but has length {}, expected 0",
+                    span.len
+                ));
+            }
+        }
+        if key.start != NO_KEY && key.start != INPUT {
             in_data(key, &|| format!("output {i}'s key"))?;
         }
-        in_data(span(&outputs.values, i), &|| format!("output {i}'s value"))?;
-        let header_range = span(&outputs.headers, i);
-        if range(header_range, header_count(headers)).is_none() {
+        if value.start != INPUT {
+            in_data(value, &|| format!("output {i}'s value"))?;
+        }
+        if header_range.start != INPUT && range(header_range, header_count(headers)).is_none() {
             return Err(format!(
                 "output {i}'s headers are entries {}..{} but the result has {} headers",
                 header_range.start,
@@ -664,6 +888,32 @@ mod tests {
         let mut not_utf8 = result(vec![], vec![]);
         not_utf8.data[0] = 0xff;
         assert!(validate(&not_utf8, 1).is_err());
+    }
+
+    #[test]
+    fn spans_that_keep_the_input_need_no_data_and_no_length() {
+        let mut same = result(vec![Out(0, sp(INPUT, 0)), Out(1, sp(0, 1))], vec![]);
+        same.outputs.keys[0] = INPUT;
+        same.outputs.headers[0] = INPUT;
+        assert_eq!(validate(&same, 2), Ok(()));
+        for column in 0..3 {
+            let mut bad = same.clone();
+            let list = match column {
+                0 => &mut bad.outputs.keys,
+                1 => &mut bad.outputs.values,
+                _ => &mut bad.outputs.headers,
+            };
+            list[1] = 4;
+            let error = validate(&bad, 2).unwrap_err();
+            assert!(error.contains("keeps its input's"), "{error}");
+        }
+        // Appending a single-event result keeps such spans as they are and shifts the rest.
+        let mut into = result(vec![Out(0, sp(0, 2))], vec![]);
+        append(&mut into, same, 5);
+        assert_eq!(&into.outputs.values[2..], [INPUT, 0, 6, 1]);
+        assert_eq!(&into.outputs.keys[2..4], [INPUT, 0]);
+        assert_eq!(&into.outputs.headers[2..4], [INPUT, 0]);
+        assert_eq!(&into.outputs.inputs, &[0, 5, 5]);
     }
 
     #[test]

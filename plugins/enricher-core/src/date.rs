@@ -112,10 +112,19 @@ impl fmt::Display for Date {
 }
 
 fn digits(bytes: &[u8]) -> Result<u32, DateError> {
-    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
-        return Err(DateError("expected digits"));
+    const BAD: DateError = DateError("expected digits");
+    let digit = |byte: u8| match byte {
+        b'0'..=b'9' => Ok(u32::from(byte - b'0')),
+        _ => Err(BAD),
+    };
+    // The fields of a date are two or four digits: no loop for those (a loop costs a time
+    // budget check per digit in WebAssembly).
+    match *bytes {
+        [a, b] => Ok(digit(a)? * 10 + digit(b)?),
+        [a, b, c, d] => Ok(digit(a)? * 1000 + digit(b)? * 100 + digit(c)? * 10 + digit(d)?),
+        [] => Err(BAD),
+        _ => bytes.iter().try_fold(0, |n, &b| Ok(n * 10 + digit(b)?)),
     }
-    Ok(bytes.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
 }
 
 /// Checks `HH:MM[:SS[.fraction]][Z|±HH[:]MM]`.

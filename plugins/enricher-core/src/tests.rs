@@ -186,3 +186,67 @@ fn matches_the_golden_file() {
     }
     assert!(checked >= 20, "golden file has only {checked} cases");
 }
+
+/// The one-pass reading of the four fields agrees with serde_json wherever it answers: on
+/// the fixture users and on many inputs one or a few edits away from them (escapes,
+/// other types, broken syntax, non-ASCII), which it must either read identically or leave
+/// to serde_json.
+#[test]
+fn the_fast_reading_agrees_with_serde_json_wherever_it_answers() {
+    let users = include_str!("../../../tests/fixtures/users.jsonl");
+    let golden = include_str!("../../../tests/fixtures/enricher-golden.jsonl");
+    let mut seeds: Vec<Vec<u8>> = users.lines().map(|l| l.as_bytes().to_vec()).collect();
+    for line in golden.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        seeds.push(case["value"].as_str().unwrap().as_bytes().to_vec());
+    }
+    let alphabet: &[u8] = b"{}[]\":,\\ \n\t0123456789-+.eEtrufalsn\x01\x7f\xc3\xa9@Tz";
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let (mut fast, mut total) = (0, 0);
+    for seed in &seeds {
+        for round in 0..400 {
+            let mut bytes = seed.clone();
+            for _ in 0..(round % 4) {
+                let at = (next() % (bytes.len() as u64 + 1)) as usize;
+                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 if at < bytes.len() => bytes[at] = byte,
+                    1 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, byte),
+                }
+            }
+            total += 1;
+            let slow = serde_json::from_slice::<user::User<'_>>(&bytes).ok();
+            if let Some(user) = user::User::scan(&bytes) {
+                fast += 1;
+                assert_eq!(Some(user), slow, "{}", String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    // Unedited users and most single edits of string contents stay on the fast path.
+    assert!(
+        fast * 4 > total,
+        "only {fast} of {total} inputs read in one pass"
+    );
+}
+
+#[test]
+fn each_derived_field_already_present_is_noticed_on_the_fast_path() {
+    for field in DERIVED_FIELDS {
+        let input = format!(
+            r#"{{"first_name":"A","last_name":"B","email":"a@b.c","dob":"2000-01-01","{field}":"x"}}"#
+        );
+        let user = user::User::scan(input.as_bytes()).expect("read in one pass");
+        assert!(user.has_derived_field, "{field}");
+        let out = String::from_utf8(enrich(input.as_bytes(), JUNE_15_2024).unwrap()).unwrap();
+        assert_eq!(out.matches(&format!("\"{field}\"")).count(), 1, "{out}");
+    }
+}

@@ -4,10 +4,11 @@ use crate::{DERIVED_FIELDS, EnrichError};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
+use weir_json::{same_key, scan_flat};
 
 /// One field as found in the input: absent, a string, or some other JSON type. Reading
 /// every value leniently lets the error name the field, which serde's own messages do not.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) enum Field<'a> {
     #[default]
     Absent,
@@ -28,7 +29,7 @@ impl Field<'_> {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct User<'a> {
     pub(crate) first_name: Field<'a>,
     pub(crate) last_name: Field<'a>,
@@ -40,7 +41,41 @@ pub(crate) struct User<'a> {
 
 impl<'a> User<'a> {
     pub(crate) fn parse(value: &'a [u8]) -> Result<Self, EnrichError> {
+        if let Some(user) = Self::scan(value) {
+            return Ok(user);
+        }
         serde_json::from_slice(value).map_err(|e| EnrichError::InvalidInput(e.to_string()))
+    }
+
+    /// The common case in one pass ([`weir_json::scan_flat`]): a flat object whose fields
+    /// the enrichment reads are strings without escapes. `None` for anything else (escapes,
+    /// nesting, a field of another type, invalid JSON), which serde_json then reads,
+    /// giving the same result or naming the problem.
+    pub(crate) fn scan(value: &'a [u8]) -> Option<Self> {
+        let mut user = User::default();
+        let mut plain = true;
+        let flat = scan_flat(value, |key, value| {
+            // By length first: most keys of an event are none of these, and are told apart
+            // by one compare.
+            let slot = match key.len() {
+                3 if same_key(key, b"dob") => &mut user.dob,
+                5 if same_key(key, b"email") => &mut user.email,
+                9 if same_key(key, b"last_name") => &mut user.last_name,
+                10 if same_key(key, b"first_name") => &mut user.first_name,
+                3 | 9 | 12 => {
+                    user.has_derived_field |=
+                        DERIVED_FIELDS.iter().any(|f| same_key(key, f.as_bytes()));
+                    return;
+                }
+                _ => return,
+            };
+            match value.as_str() {
+                Some(text) => *slot = Field::Str(Cow::Borrowed(text)),
+                // Another type or invalid UTF-8: serde_json's reading decides.
+                None => plain = false,
+            }
+        });
+        (flat && plain).then_some(user)
     }
 }
 

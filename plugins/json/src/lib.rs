@@ -23,9 +23,11 @@
 //! ```
 #![deny(missing_docs)]
 
+mod flat;
 mod object;
 mod splice;
 
+pub use flat::{FlatStr, FlatValue, same_key, scan_flat};
 pub use object::{FieldError, Object, json_type};
 pub use splice::Splice;
 
@@ -91,9 +93,10 @@ pub(crate) fn write_str(out: &mut Vec<u8>, value: &str) {
 }
 
 /// Whether `bytes` need no escaping in a JSON string: no `"`, `\\` or control character.
-/// Eight bytes at a time (a word-wide test for each kind of byte), because a per-byte loop
-/// is what made writing short strings costly, in WebAssembly above all, where every loop
-/// iteration also checks the time budget.
+/// Eight bytes at a time (a word-wide test for each kind of byte), the last few in a word
+/// padded with a plain byte, because a per-byte loop is what made writing short strings
+/// costly, in WebAssembly above all, where every loop iteration also checks the time
+/// budget.
 fn is_plain(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -101,26 +104,67 @@ fn is_plain(bytes: &[u8]) -> bool {
     fn any_below(word: u64, n: u8) -> u64 {
         word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH
     }
+    let special = |word: u64| {
+        any_below(word, 0x20)
+            | any_below(word ^ (ONES * u64::from(b'"')), 1)
+            | any_below(word ^ (ONES * u64::from(b'\\')), 1)
+    };
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let special = any_below(word, 0x20)
-            | any_below(word ^ (ONES * u64::from(b'"')), 1)
-            | any_below(word ^ (ONES * u64::from(b'\\')), 1);
-        if special != 0 {
+        if special(u64::from_le_bytes(word)) != 0 {
             return false;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return true;
+    }
+    // The last bytes, zero-filled; only the flags of real bytes count.
+    let real = u64::MAX >> (8 * (8 - rest.len()));
+    special(load_partial(rest)) & real == 0
+}
+
+/// The bytes of `rest` (fewer than eight) as a little-endian word, zero-filled above them.
+/// Built from at most two loads and shifts: copying them into a word on the stack first
+/// would stall the load that reads it back.
+#[inline(always)]
+pub(crate) fn load_partial(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let u32_at = |at: usize| {
+        let mut word = [0; 4];
+        word.copy_from_slice(&rest[at..at + 4]);
+        u64::from(u32::from_le_bytes(word))
+    };
+    match n {
+        4..=7 => u32_at(0) | (u32_at(n - 4) >> (8 * (8 - n))) << 32,
+        1..=3 => {
+            let byte = |i: usize| u64::from(rest[i.min(n - 1)]);
+            let two = if n >= 2 { byte(1) << 8 } else { 0 };
+            let three = if n == 3 { byte(2) << 16 } else { 0 };
+            byte(0) | two | three
+        }
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn partial_loads_keep_every_byte_in_place() {
+        let bytes = b"\x01\x02\x03\x04\x05\x06\x07";
+        for n in 0..8 {
+            let mut word = [0; 8];
+            word[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(
+                super::load_partial(&bytes[..n]),
+                u64::from_le_bytes(word),
+                "{n}"
+            );
+        }
+    }
+
     #[test]
     fn write_str_escapes_exactly_as_serde_json() {
         for text in [

@@ -18,6 +18,23 @@ pub struct Output {
 /// The start of the key span of an output (or event) without a key (`wit/types.wit`).
 pub(crate) const NO_KEY: u32 = u32::MAX;
 
+/// The start of an output's key, value or headers span that stands for the input event's
+/// own (`wit/types.wit`): what passes through unchanged is not copied, by the plugin or
+/// by the host.
+pub(crate) const INPUT: u32 = u32::MAX - 1;
+
+/// The key span of an output without a key.
+const NO_KEY_SPAN: Span = Span {
+    start: NO_KEY,
+    len: 0,
+};
+
+/// The span of an output's key, value or headers that keeps the input's.
+const SAME_AS_INPUT: Span = Span {
+    start: INPUT,
+    len: 0,
+};
+
 /// A range `[start, start + len)` of a buffer or of the header columns: one entry of a
 /// contract's `span-list`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,10 +143,8 @@ impl Outputs {
     ) -> Result<(), EventError> {
         let mark = (self.data.len(), self.header_count(), self.output_count());
         let mut emit = Emit {
-            event,
             input,
             out: self,
-            inherited: None,
             written: 0,
         };
         let outcome = plugin.process(event, &mut emit);
@@ -146,25 +161,44 @@ impl Outputs {
         outcome
     }
 
-    /// The outputs as owned values, for [`run`].
-    fn into_owned(self) -> Vec<Output> {
+    /// The outputs of `event` as owned values, for [`run`].
+    fn into_owned(self, event: &Event<'_>) -> Vec<Output> {
         let data = self.data.as_slice();
         let owned = |span: Span| bytes(data, span).to_vec();
         (0..self.output_count())
             .map(|o| {
                 let headers = span(&self.outputs.headers, o);
-                let headers = (headers.start as usize..(headers.start + headers.len) as usize)
-                    .map(|h| {
-                        (
-                            String::from_utf8_lossy(bytes(data, span(&self.headers.names, h)))
-                                .into_owned(),
-                            owned(span(&self.headers.values, h)),
-                        )
-                    })
-                    .collect();
+                let headers = if headers.start == INPUT {
+                    event
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.to_owned(), h.value.to_vec()))
+                        .collect()
+                } else {
+                    (headers.start as usize..(headers.start + headers.len) as usize)
+                        .map(|h| {
+                            (
+                                String::from_utf8_lossy(bytes(data, span(&self.headers.names, h)))
+                                    .into_owned(),
+                                owned(span(&self.headers.values, h)),
+                            )
+                        })
+                        .collect()
+                };
+                let value = span(&self.outputs.values, o);
+                let value = if value.start == INPUT {
+                    event.value.to_vec()
+                } else {
+                    owned(value)
+                };
+                let key = match span(&self.outputs.keys, o) {
+                    Span { start: INPUT, .. } => event.key.map(<[u8]>::to_vec),
+                    Span { start: NO_KEY, .. } => None,
+                    key => Some(owned(key)),
+                };
                 Output {
-                    key: key(&self.outputs.keys, o).map(owned),
-                    value: owned(span(&self.outputs.values, o)),
+                    key,
+                    value,
                     headers,
                 }
             })
@@ -177,44 +211,16 @@ impl Outputs {
 /// unless built with [`Emit::output`].
 #[derive(Debug)]
 pub struct Emit<'e> {
-    event: &'e Event<'e>,
     input: u32,
     out: &'e mut Outputs,
-    /// Where the input's key and headers were copied to, once an output inherited them:
-    /// further outputs of the same event share the copy.
-    inherited: Option<(Option<Span>, Span)>,
     written: usize,
 }
 
 impl Emit<'_> {
-    /// The input's key and headers in the result, copied on first use.
-    fn inherited(&mut self) -> (Option<Span>, Span) {
-        if let Some(spans) = self.inherited {
-            return spans;
-        }
-        let key = self.event.key.map(|k| self.out.push(k));
-        let first = self.out.header_count();
-        for header in self.event.headers {
-            self.out.push_header(header.name.as_bytes(), header.value);
-        }
-        let headers = Span {
-            start: to_u32(first),
-            len: to_u32(self.event.headers.len()),
-        };
-        self.inherited = Some((key, headers));
-        (key, headers)
-    }
-
-    fn emit(&mut self, value: Span, key: Option<Span>, headers: Span) {
+    fn emit(&mut self, value: Span, key: Span, headers: Span) {
         let outputs = &mut self.out.outputs;
         outputs.inputs.push(self.input);
-        push_span(
-            &mut outputs.keys,
-            key.unwrap_or(Span {
-                start: NO_KEY,
-                len: 0,
-            }),
-        );
+        push_span(&mut outputs.keys, key);
         push_span(&mut outputs.values, value);
         push_span(&mut outputs.headers, headers);
         self.written += 1;
@@ -223,8 +229,7 @@ impl Emit<'_> {
     /// Emits `value` with the input's key and headers.
     pub fn value(&mut self, value: impl AsRef<[u8]>) {
         let value = self.out.push(value.as_ref());
-        let (key, headers) = self.inherited();
-        self.emit(value, key, headers);
+        self.emit(value, SAME_AS_INPUT, SAME_AS_INPUT);
     }
 
     /// Emits a value that `write` appends to the output buffer, with the input's key and
@@ -248,8 +253,7 @@ impl Emit<'_> {
             start: to_u32(start),
             len: to_u32(self.out.data.len() - start),
         };
-        let (key, headers) = self.inherited();
-        self.emit(value, key, headers);
+        self.emit(value, SAME_AS_INPUT, SAME_AS_INPUT);
         Ok(())
     }
 
@@ -259,9 +263,10 @@ impl Emit<'_> {
             .map_err(|e| EventError::rejected(format!("could not serialise output: {e}")))
     }
 
-    /// Emits the input event unchanged.
+    /// Emits the input event unchanged. Nothing is copied: the output refers to the
+    /// input, which the host still holds.
     pub fn forward(&mut self) {
-        self.value(self.event.value);
+        self.emit(SAME_AS_INPUT, SAME_AS_INPUT, SAME_AS_INPUT);
     }
 
     /// Emits an output built by hand (own key and headers).
@@ -276,7 +281,7 @@ impl Emit<'_> {
             start: to_u32(first),
             len: to_u32(output.headers.len()),
         };
-        self.emit(value, key, headers);
+        self.emit(value, key.unwrap_or(NO_KEY_SPAN), headers);
     }
 
     /// How many outputs were written so far.
@@ -295,5 +300,5 @@ impl Emit<'_> {
 pub fn run<P: Plugin>(plugin: &mut P, event: &Event<'_>) -> Result<Vec<Output>, EventError> {
     let mut outputs = Outputs::default();
     outputs.run(plugin, event, 0)?;
-    Ok(outputs.into_owned())
+    Ok(outputs.into_owned(event))
 }

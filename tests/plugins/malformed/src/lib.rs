@@ -4,7 +4,12 @@
 //! - `span`: the event's output value points past the end of the result's data;
 //! - `input`: the event's output names an input index the batch does not have;
 //! - `both`: the event is both emitted and failed;
-//! - `column`: the result's `outputs.keys` column is one entry short.
+//! - `column`: the result's `outputs.keys` column is one entry short;
+//! - `keep`: the event's output value keeps its input's (start `0xfffffffe`) but gives a
+//!   length other than 0.
+//!
+//! An event whose value contains `"same":true` is emitted with spans that keep its input's
+//! key, value and headers (start `0xfffffffe`), which is valid.
 //!
 //! The weir SDK cannot produce such results, so this plugin uses the bindings directly. The
 //! host must turn them into per-event failures naming the problem, and never panic.
@@ -18,6 +23,9 @@ use weir::transform::types::{
 };
 
 struct Malformed;
+
+/// The start of a span that keeps the input's key, value or headers.
+const SAME: u32 = u32::MAX - 1;
 
 /// Entry `i` of a span list as a byte range of `data`.
 fn bytes<'a>(data: &'a [u8], spans: &[u32], i: usize) -> &'a [u8] {
@@ -56,8 +64,14 @@ impl Guest for Malformed {
             let start = result.data.len() as u32;
             result.data.extend_from_slice(value);
             let mut output_input = input as u32;
-            let mut len = value.len() as u32;
-            if contains(value, br#""bad":"span""#) {
+            let (mut start, mut len) = (start, value.len() as u32);
+            let (mut key, mut headers) = ([u32::MAX, 0], [0, 0]);
+            if contains(value, br#""same":true"#) {
+                (start, len) = (SAME, 0);
+                (key, headers) = ([SAME, 0], [SAME, 0]);
+            } else if contains(value, br#""bad":"keep""#) {
+                (start, len) = (SAME, 3);
+            } else if contains(value, br#""bad":"span""#) {
                 len += 1_000;
             } else if contains(value, br#""bad":"input""#) {
                 output_input = count as u32;
@@ -75,9 +89,9 @@ impl Guest for Malformed {
             }
             let outputs = &mut result.outputs;
             outputs.inputs.push(output_input);
-            outputs.keys.extend_from_slice(&[u32::MAX, 0]);
+            outputs.keys.extend_from_slice(&key);
             outputs.values.extend_from_slice(&[start, len]);
-            outputs.headers.extend_from_slice(&[0, 0]);
+            outputs.headers.extend_from_slice(&headers);
         }
         if short_column {
             result.outputs.keys.pop();

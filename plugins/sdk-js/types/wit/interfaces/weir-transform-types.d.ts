@@ -81,6 +81,19 @@ declare module 'weir:transform/types@0.3.0' {
   /**
    * The output events of a batch, one entry per output in every column. An output
    * inherits the position and timestamp of the input event it came from.
+   * 
+   * An output that keeps its input's key, value or headers unchanged need not copy them:
+   * a span whose start is `0xfffffffe` (and whose length is 0) in `keys`, `values` or
+   * `headers` stands for the input event's own key (none if it has none), value or
+   * headers. The host already holds those bytes and uses them as they are, so forwarding
+   * an event costs no copy of its bytes in either direction.
+   * 
+   * Compatibility: this marker was added without changing the contract's version, because
+   * every result that was valid before still is and means the same (no span into a
+   * result's `data` can start at `0xfffffffe`: the data would have to fill a plugin's
+   * whole 4 GiB memory). A host that predates it refuses a result that uses it as a
+   * contract violation (the events fail with class `plugin-contract`); it never misreads
+   * it. Plugins built with weir's SDKs use it where it applies.
    */
   export interface Outputs {
     /**
@@ -89,15 +102,18 @@ declare module 'weir:transform/types@0.3.0' {
      */
     inputs: Uint32Array,
     /**
-     * Keys to write, in the result's `data`; a start of `0xffffffff` writes no key.
+     * Keys to write, in the result's `data`; a start of `0xffffffff` writes no key, a
+     * start of `0xfffffffe` keeps the input's key.
      */
     keys: SpanList,
     /**
-     * Values to pass to the next plugin or the sink, in the result's `data`.
+     * Values to pass to the next plugin or the sink, in the result's `data`; a start of
+     * `0xfffffffe` passes the input's value on unchanged.
      */
     values: SpanList,
     /**
-     * Headers to carry along: ranges of indexes into the result's `headers`.
+     * Headers to carry along: ranges of indexes into the result's `headers`; a start of
+     * `0xfffffffe` keeps the input's headers.
      */
     headers: SpanList,
   }
