@@ -145,12 +145,16 @@ async fn an_unreachable_cluster_is_waited_for_and_the_write_lands_when_it_return
     assert_eq!(row_count(&sink, A).await, 1);
 }
 
+/// A loopback address nothing listens on: connections are refused, as while a node starts.
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
 #[tokio::test]
 async fn a_cluster_not_listening_yet_at_start_is_waited_for_then_written_to() {
-    // A port nothing listens on: connections are refused, as while Cassandra starts.
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
+    let listen = free_port();
     let mut config = config_at(&listen.to_string(), "late_start");
     config.outage_timeout = Duration::from_secs(120);
     config.connect_timeout = Duration::from_secs(2);
@@ -183,9 +187,7 @@ async fn a_cluster_not_listening_yet_at_start_is_waited_for_then_written_to() {
 
 #[tokio::test]
 async fn a_cluster_that_never_listens_stops_the_start_after_outage_timeout() {
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
+    let listen = free_port();
     let mut config = config_at(&listen.to_string(), "never_starts");
     config.outage_timeout = Duration::from_secs(2);
     let err = tokio::time::timeout(Duration::from_secs(60), CassandraSink::connect(config))

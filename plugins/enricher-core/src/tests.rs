@@ -201,28 +201,12 @@ fn the_fast_reading_agrees_with_serde_json_wherever_it_answers() {
         seeds.push(case["value"].as_str().unwrap().as_bytes().to_vec());
     }
     let alphabet: &[u8] = b"{}[]\":,\\ \n\t0123456789-+.eEtrufalsn\x01\x7f\xc3\xa9@Tz";
-    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut mutator = weir_json::mutate::Mutator::new(0x9e37_79b9_7f4a_7c15, alphabet);
     let (mut fast, mut total) = (0, 0);
     for seed in &seeds {
         for round in 0..400 {
             let mut bytes = seed.clone();
-            for _ in 0..(round % 4) {
-                let at = (next() % (bytes.len() as u64 + 1)) as usize;
-                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
-                match next() % 3 {
-                    0 if at < bytes.len() => bytes[at] = byte,
-                    1 if at < bytes.len() => {
-                        bytes.remove(at);
-                    }
-                    _ => bytes.insert(at, byte),
-                }
-            }
+            mutator.edit(&mut bytes, round % 4);
             total += 1;
             let slow = serde_json::from_slice::<user::User<'_>>(&bytes).ok();
             if let Some(user) = user::User::scan(&bytes) {

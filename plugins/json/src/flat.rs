@@ -456,28 +456,13 @@ mod tests {
             r#"{ "a" : "1234567" , "bb":"12345678","ccc" :"123456789" }"#,
         ];
         let alphabet: &[u8] = b"{}[]\":,\\ \n\t0123456789-+.eEtrufalsn\x01\x7f\xc3\xa9ab";
-        let mut rng = 0x1234_5678_9abc_def0_u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut mutator = crate::mutate::Mutator::new(0x1234_5678_9abc_def0, alphabet);
         let mut accepted = 0;
         for seed in seeds {
             for _ in 0..20_000 {
                 let mut bytes = seed.as_bytes().to_vec();
-                for _ in 0..1 + next() % 3 {
-                    let at = (next() % (bytes.len() as u64 + 1)) as usize;
-                    let byte = alphabet[(next() % alphabet.len() as u64) as usize];
-                    match next() % 3 {
-                        0 if at < bytes.len() => bytes[at] = byte,
-                        1 if at < bytes.len() => {
-                            bytes.remove(at);
-                        }
-                        _ => bytes.insert(at, byte),
-                    }
-                }
+                let edits = 1 + mutator.next_u64() % 3;
+                mutator.edit(&mut bytes, edits);
                 if let Some(ours) = scanned(&bytes) {
                     accepted += 1;
                     let shown = String::from_utf8_lossy(&bytes);

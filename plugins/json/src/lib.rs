@@ -24,6 +24,8 @@
 #![deny(missing_docs)]
 
 mod flat;
+#[cfg(any(test, feature = "mutate"))]
+pub mod mutate;
 mod object;
 mod splice;
 
