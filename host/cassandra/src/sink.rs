@@ -72,7 +72,6 @@ impl CassandraSink {
     /// restarting) is waited for, with the retry backoff, up to `outage_timeout`, as during
     /// writes; a refusal (credentials, TLS, schema) fails at once.
     pub async fn connect(config: CassandraSinkConfig) -> Result<Self, CassandraError> {
-        config.validate("sink")?;
         let started = Instant::now();
         let mut waits = 0u32;
         loop {

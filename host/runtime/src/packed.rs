@@ -148,6 +148,31 @@ fn push_header(headers: &mut Headers, name: Span, value: Span) {
     push_span(&mut headers.values, value);
 }
 
+/// Copies the key of event `index` of `from` to the end of `data`; its span there.
+fn copy_key(from: &Batch, index: usize, data: &mut Vec<u8>) -> Option<Span> {
+    key(&from.events.keys, index).map(|k| push(data, slice(&from.data, k)))
+}
+
+/// Copies the value of event `index` of `from` to the end of `data`; its span there.
+fn copy_value(from: &Batch, index: usize, data: &mut Vec<u8>) -> Span {
+    push(data, slice(&from.data, span(&from.events.values, index)))
+}
+
+/// Copies the headers of event `index` of `from` to the end of `into`'s headers (bytes to
+/// the end of its data); the range of header entries they take there.
+fn copy_headers(from: &Batch, index: usize, into: &mut Batch) -> Span {
+    let first = header_count(&into.headers);
+    for (name, value) in InFlight::headers(from, index) {
+        let name = push(&mut into.data, slice(&from.data, name));
+        let value = push(&mut into.data, slice(&from.data, value));
+        push_header(&mut into.headers, name, value);
+    }
+    Span {
+        start: to_u32(first),
+        len: to_u32(header_count(&into.headers) - first),
+    }
+}
+
 /// Number of headers in the header columns.
 fn header_count(headers: &Headers) -> usize {
     headers.names.len() / 2
@@ -339,15 +364,10 @@ impl InFlight {
         if index >= self.len() {
             return single;
         }
-        let data = &self.batch.data;
         let events = &self.batch.events;
-        let key = key(&events.keys, index).map(|k| push(&mut single.data, slice(data, k)));
-        let value = push(&mut single.data, slice(data, span(&events.values, index)));
-        for (name, value) in Self::headers(&self.batch, index) {
-            let name = push(&mut single.data, slice(data, name));
-            let value = push(&mut single.data, slice(data, value));
-            push_header(&mut single.headers, name, value);
-        }
+        let key = copy_key(&self.batch, index, &mut single.data);
+        let value = copy_value(&self.batch, index, &mut single.data);
+        let headers = copy_headers(&self.batch, index, &mut single);
         let topic = events
             .topics
             .get(index)
@@ -355,10 +375,6 @@ impl InFlight {
             .cloned()
             .unwrap_or_default();
         single.topics.push(topic);
-        let headers = Span {
-            start: 0,
-            len: to_u32(header_count(&single.headers)),
-        };
         push_event(
             &mut single.events,
             Row {
@@ -474,30 +490,16 @@ impl InFlight {
         let batch = &mut self.batch;
         for (i, &input) in parent.inputs.iter().enumerate() {
             let input = usize::try_from(input).unwrap_or(usize::MAX);
-            let events = &mut batch.events;
-            if span(&events.keys, i).start == INPUT {
-                let key = key(&from.events.keys, input)
-                    .map(|k| push(&mut batch.data, slice(&from.data, k)));
-                set_span(&mut events.keys, i, key.unwrap_or(NO_KEY_SPAN));
+            if span(&batch.events.keys, i).start == INPUT {
+                let key = copy_key(from, input, &mut batch.data);
+                set_span(&mut batch.events.keys, i, key.unwrap_or(NO_KEY_SPAN));
             }
-            if span(&events.values, i).start == INPUT {
-                let value = push(
-                    &mut batch.data,
-                    slice(&from.data, span(&from.events.values, input)),
-                );
-                set_span(&mut events.values, i, value);
+            if span(&batch.events.values, i).start == INPUT {
+                let value = copy_value(from, input, &mut batch.data);
+                set_span(&mut batch.events.values, i, value);
             }
-            if span(&events.headers, i).start == INPUT {
-                let first = header_count(&batch.headers);
-                for (name, value) in Self::headers(from, input) {
-                    let name = push(&mut batch.data, slice(&from.data, name));
-                    let value = push(&mut batch.data, slice(&from.data, value));
-                    push_header(&mut batch.headers, name, value);
-                }
-                let headers = Span {
-                    start: to_u32(first),
-                    len: to_u32(header_count(&batch.headers) - first),
-                };
+            if span(&batch.events.headers, i).start == INPUT {
+                let headers = copy_headers(from, input, batch);
                 set_span(&mut batch.events.headers, i, headers);
             }
         }
@@ -610,13 +612,7 @@ impl InFlight {
             if next - first > 1 {
                 outputs.reserve_exact(next - first);
             }
-            for (index, _) in owners
-                .iter()
-                .enumerate()
-                .take(next)
-                .skip(first)
-                .filter(|&(_, &o)| o == s)
-            {
+            for index in (first..next).filter(|&i| owners[i] == s) {
                 let (from, i) = pick(&events.keys, index);
                 let key = from.key(i);
                 let (from, i) = pick(&events.values, index);
