@@ -4,7 +4,7 @@
 // span is two entries, start and length); the SDK reads and writes those columns directly,
 // so an event costs one small object and an output a few typed-array stores.
 
-import { Event, NO_KEY, Packed } from './event.js';
+import { Event, INPUT, NO_KEY, Packed } from './event.js';
 import { EventError, ErrorKind } from './errors.js';
 import { Splice } from './json.js';
 
@@ -12,8 +12,8 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Growable byte buffer for the result's `data`. */
 class Bytes {
-  /** Starts with a copy of `input` (the batch's data), so that outputs can refer to input
-   * bytes by their spans or copy them within one buffer, without views. */
+  /** Starts with a copy of `input` (the batch's data), so that a Splice of an input value
+   * is copied within one buffer, without a view (each costs about a microsecond here). */
   constructor(capacity, input) {
     this.buf = new Uint8Array(capacity + input.length);
     this.buf.set(input);
@@ -91,11 +91,6 @@ class SpanColumn {
     this.n++;
   }
 
-  /** Entries `[from, from + count)` of `column` (a span list), appended. */
-  extend(column, from, count) {
-    for (let h = from; h < from + count; h++) this.push(column[2 * h], column[2 * h + 1]);
-  }
-
   columns() {
     return this.a.subarray(0, 2 * this.n);
   }
@@ -129,25 +124,16 @@ class ResultBuilder {
     this.room = room;
   }
 
-  /** An output of event `index` of this batch, with that event's key and headers (their
-   * spans point into the copy of the batch's data), the value at [start, start + len). */
-  sameKey(input, index, start, len) {
+  /** An output of input `input` that keeps its key and headers (not copied: `INPUT`), its
+   * value at [start, start + len) of the data, or the input's own for `INPUT`. */
+  sameKey(input, start, len) {
     const n = this.count;
     if (n === this.room) this.reserve(2 * n);
-    const p = this.packed;
-    const j = 2 * index;
     const o = 2 * n;
-    const count = p.headers[j + 1];
-    if (count === 0) {
-      this.headers[o] = 0;
-    } else {
-      this.headers[o] = this.headerNames.n;
-      this.headerNames.extend(p.headerNames, p.headers[j], count);
-      this.headerValues.extend(p.headerValues, p.headers[j], count);
-    }
-    this.headers[o + 1] = count;
-    this.keys[o] = p.keys[j];
-    this.keys[o + 1] = p.keys[j + 1];
+    this.keys[o] = INPUT;
+    this.keys[o + 1] = 0;
+    this.headers[o] = INPUT;
+    this.headers[o + 1] = 0;
     this.values[o] = start;
     this.values[o + 1] = len;
     this.inputs[n] = input;
@@ -235,7 +221,7 @@ export class Emit {
       const data = result.data;
       const start = data.used;
       data.value(value);
-      result.sameKey(this._input, event._index, start, data.used - start);
+      result.sameKey(this._input, start, data.used - start);
     } else {
       result.push(this._input, event.key, value, event.headers);
     }
@@ -247,17 +233,13 @@ export class Emit {
     this.value(JSON.stringify(value));
   }
 
-  /** Emits the input event unchanged. */
+  /** Emits the input event unchanged. Nothing is copied: the output keeps its input. */
   forward() {
-    const event = this._event;
-    const result = this._result;
-    if (event._batch === result.packed) {
-      const j = 2 * event._index;
-      const values = result.packed.values;
-      result.sameKey(this._input, event._index, values[j], values[j + 1]);
+    if (this._event._batch === this._result.packed) {
+      this._result.sameKey(this._input, INPUT, 0);
       this.count++;
     } else {
-      this.value(event.value);
+      this.value(this._event.value);
     }
   }
 
@@ -316,15 +298,20 @@ export function run(plugin, event) {
   plugin.process(event, emit);
   const r = result.finish();
   const slice = (column, i) => r.data.slice(column[2 * i], column[2 * i] + column[2 * i + 1]);
-  return Array.from(r.outputs.inputs, (_, i) => {
-    const first = r.outputs.headers[2 * i];
+  // What an output kept of its input (`INPUT`) is the event's own, as the host reads it.
+  const o = r.outputs;
+  return Array.from(o.inputs, (_, i) => {
+    const first = o.headers[2 * i];
     return {
-      key: r.outputs.keys[2 * i] === NO_KEY ? undefined : slice(r.outputs.keys, i),
-      value: slice(r.outputs.values, i),
-      headers: Array.from({ length: r.outputs.headers[2 * i + 1] }, (_, h) => ({
-        name: decoder.decode(slice(r.headers.names, first + h)),
-        value: slice(r.headers.values, first + h),
-      })),
+      key: o.keys[2 * i] === INPUT ? event.key?.slice()
+        : o.keys[2 * i] === NO_KEY ? undefined : slice(o.keys, i),
+      value: o.values[2 * i] === INPUT ? event.value.slice() : slice(o.values, i),
+      headers: first === INPUT
+        ? event.headers.map((h) => ({ name: h.name, value: h.value.slice() }))
+        : Array.from({ length: o.headers[2 * i + 1] }, (_, h) => ({
+          name: decoder.decode(slice(r.headers.names, first + h)),
+          value: slice(r.headers.values, first + h),
+        })),
     };
   });
 }

@@ -15,6 +15,9 @@ const headerNames = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 /** The start of the key span of an event or output without a key. */
 export const NO_KEY = 0xffffffff;
+/** The start of an output's key, value or headers span that keeps its input event's own
+ * (`wit/types.wit`): nothing is copied, by the plugin or by the host. */
+export const INPUT = 0xfffffffe;
 const NO_HEADERS = Object.freeze([]);
 
 /**

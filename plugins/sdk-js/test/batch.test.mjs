@@ -9,6 +9,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const NO_KEY = 0xffffffff;
+const INPUT = 0xfffffffe;
 
 /** Packs events like the host: one data buffer, columns of spans and positions. */
 function pack(events) {
@@ -62,30 +63,36 @@ function pack(events) {
   };
 }
 
-/** A result's columns as one object per output and header, spans as `{ start, len }`. */
-function unpack(result) {
-  const span = (column, i) => ({ start: column[2 * i], len: column[2 * i + 1] });
+/** A result's outputs as one object each, key, value and headers (`[name, value]`)
+ * decoded; what an output kept of its input (`INPUT`) is read from `batch`, as the host does. */
+function unpack(result, batch) {
   const o = result.outputs;
   for (const column of [o.inputs, o.keys, o.values, o.headers, result.headers.names, result.headers.values]) {
     assert.ok(column instanceof Uint32Array, 'columns are lowered as typed arrays');
   }
+  const text = (data, column, i) => dec.decode(data.subarray(column[2 * i], column[2 * i] + column[2 * i + 1]));
+  // The record (result or batch), span column and index a span of output `i` is in.
+  const where = (column, i, input, inputs) => (column[2 * i] === INPUT ? [batch, inputs, input] : [result, column, i]);
   return {
     data: result.data,
-    headers: Array.from({ length: result.headers.names.length / 2 }, (_, i) => ({
-      name: span(result.headers.names, i),
-      value: span(result.headers.values, i),
-    })),
-    outputs: Array.from(o.inputs, (input, i) => ({
-      input,
-      key: o.keys[2 * i] === NO_KEY ? undefined : span(o.keys, i),
-      value: span(o.values, i),
-      headers: span(o.headers, i),
-    })),
+    outputs: Array.from(o.inputs, (input, i) => {
+      const [keyFrom, keys, k] = where(o.keys, i, input, batch.events.keys);
+      const [valueFrom, values, v] = where(o.values, i, input, batch.events.values);
+      const [from, headers, h] = where(o.headers, i, input, batch.events.headers);
+      const first = headers[2 * h];
+      return {
+        input,
+        key: keys[2 * k] === NO_KEY ? undefined : text(keyFrom.data, keys, k),
+        value: text(valueFrom.data, values, v),
+        headers: Array.from({ length: headers[2 * h + 1] }, (_, n) => [
+          text(from.data, from.headers.names, first + n),
+          text(from.data, from.headers.values, first + n),
+        ]),
+      };
+    }),
     failures: result.failures,
   };
 }
-
-const text = (result, span) => dec.decode(result.data.subarray(span.start, span.start + span.len));
 
 test('outputs are packed in input order with the input key and headers', () => {
   const transform = exportPlugin({
@@ -98,21 +105,19 @@ test('outputs are packed in input order with the input key and headers', () => {
     },
   });
   transform.init([]);
-  const result = unpack(transform.process(
-    pack([
-      { value: '{"a":1}', key: 'k0', headers: [['h', 'x']], ts: 7 },
-      { value: '{"drop":true}' },
-      { value: '{"fail":true}', key: 'k2' },
-      { value: '{"twice":true}' },
-    ]),
-  ));
+  const batch = pack([
+    { value: '{"a":1}', key: 'k0', headers: [['h', 'x']], ts: 7 },
+    { value: '{"drop":true}' },
+    { value: '{"fail":true}', key: 'k2' },
+    { value: '{"twice":true}' },
+  ]);
+  const result = unpack(transform.process(batch), batch);
   assert.deepEqual(result.outputs.map((o) => o.input), [0, 3, 3]);
-  assert.equal(text(result, result.outputs[0].value), '{"a":1,"topic":"users","ts":7}');
-  assert.equal(text(result, result.outputs[0].key), 'k0');
-  const h = result.headers[result.outputs[0].headers.start];
-  assert.deepEqual([text(result, h.name), text(result, h.value)], ['h', 'x']);
+  assert.equal(result.outputs[0].value, '{"a":1,"topic":"users","ts":7}');
+  assert.equal(result.outputs[0].key, 'k0');
+  assert.deepEqual(result.outputs[0].headers, [['h', 'x']]);
   assert.equal(result.outputs[1].key, undefined);
-  assert.equal(text(result, result.outputs[2].value), '{"again":"103"}');
+  assert.equal(result.outputs[2].value, '{"again":"103"}');
   assert.equal(result.failures.length, 1);
   assert.equal(result.failures[0].input, 2);
   assert.deepEqual(result.failures[0].error, { kind: 'missing-field', field: 'name', message: 'field `name` is missing' });
@@ -127,17 +132,22 @@ test('batch events read key, headers and position from the batch', () => {
       out.forward();
     },
   });
-  const result = unpack(transform.process(pack([
+  const batch = pack([
     { value: '{}', key: 'k', headers: [['h', 'v'], ['i', 'w']], ts: -1 },
     { value: '[]', ts: 2 ** 40 },
-  ])));
+  ]);
+  const raw = transform.process(batch);
+  const result = unpack(raw, batch);
   assert.deepEqual(seen, [
     ['{}', 'k', [['h', 'v'], ['i', 'w']], 'users', 3, 100n, -1],
     ['[]', undefined, [], 'users', 3, 101n, 2 ** 40],
   ]);
-  assert.deepEqual(result.outputs.map((o) => text(result, o.value)), ['{}', '[]']);
-  const h = result.headers[result.outputs[0].headers.start + 1];
-  assert.deepEqual([text(result, h.name), text(result, h.value)], ['i', 'w']);
+  assert.deepEqual(result.outputs.map((o) => o.value), ['{}', '[]']);
+  assert.deepEqual(result.outputs.map((o) => o.key), ['k', undefined]);
+  assert.deepEqual(result.outputs[0].headers, [['h', 'v'], ['i', 'w']]);
+  // Forwarding copies nothing: every output keeps its input's key, value and headers.
+  assert.equal(raw.headers.names.length, 0);
+  assert.deepEqual(Array.from(raw.outputs.values), [INPUT, 0, INPUT, 0]);
 });
 
 test('a failed event leaves no partial output behind', () => {
@@ -147,8 +157,9 @@ test('a failed event leaves no partial output behind', () => {
       if (event.json().boom) throw new Error('boom');
     },
   });
-  const result = unpack(transform.process(pack([{ value: '{"boom":true}' }, { value: '{}' }])));
-  assert.deepEqual(result.outputs.map((o) => [o.input, text(result, o.value)]), [[1, 'first']]);
+  const batch = pack([{ value: '{"boom":true}' }, { value: '{}' }]);
+  const result = unpack(transform.process(batch), batch);
+  assert.deepEqual(result.outputs.map((o) => [o.input, o.value]), [[1, 'first']]);
   assert.equal(result.failures[0].error.kind, 'rejected');
   assert.match(result.failures[0].error.message, /plugin threw Error: boom/);
 });
@@ -156,8 +167,9 @@ test('a failed event leaves no partial output behind', () => {
 test('the result buffer grows past its first guess', () => {
   const big = 'x'.repeat(100_000);
   const transform = exportPlugin({ process: (event, out) => out.value(big + 'é') });
-  const result = unpack(transform.process(pack([{ value: '{}' }, { value: '{}' }])));
-  assert.equal(text(result, result.outputs[1].value), big + 'é');
+  const batch = pack([{ value: '{}' }, { value: '{}' }]);
+  const result = unpack(transform.process(batch), batch);
+  assert.equal(result.outputs[1].value, big + 'é');
 });
 
 test('init errors reach the host as the err string', () => {

@@ -56,6 +56,7 @@ WIT = SimpleNamespace(Headers=Headers, Outputs=Outputs, Failure=Failure, EventEr
                       ErrorKind=SimpleNamespace(INVALID_INPUT="invalid-input", MISSING_FIELD="missing-field",
                                                 INVALID_FIELD="invalid-field", REJECTED="rejected"))
 NO_KEY = 0xFFFFFFFF
+INPUT = 0xFFFFFFFE
 
 
 def pack(events):
@@ -86,22 +87,31 @@ def pack(events):
     return SimpleNamespace(data=bytes(data), topics=["users"], headers=headers, events=columns)
 
 
-def outputs(result):
-    """The result's output columns as one record per output, spans as (start, len)."""
+def outputs(result, batch):
+    """The result's outputs as one record per output: key (None without one), value and
+    headers ((name, value) pairs) as bytes; what an output kept of its input (INPUT) is
+    read from `batch`, as the host does."""
     o = result.outputs
-    pair = lambda column, i: (column[2 * i], column[2 * i + 1])  # noqa: E731
-    return [SimpleNamespace(input=o.inputs[i], key=None if o.keys[2 * i] == NO_KEY else pair(o.keys, i),
-                            value=pair(o.values, i), headers=pair(o.headers, i))
-            for i in range(len(o.inputs))]
 
+    def where(column, i, input, inputs_column):
+        """The record (result or batch), span column and index a span of output i is in."""
+        return (batch, inputs_column, input) if column[2 * i] == INPUT else (result, column, i)
 
-def header(result, i):
-    h = result.headers
-    return (h.names[2 * i], h.names[2 * i + 1]), (h.values[2 * i], h.values[2 * i + 1])
+    def read(source, column, i):
+        start, length = column[2 * i], column[2 * i + 1]
+        return source.data[start:start + length]
 
-
-def text(result, span):
-    return result.data[span[0]:span[0] + span[1]].decode()
+    records = []
+    for i, input in enumerate(o.inputs):
+        source, column, j = where(o.keys, i, input, batch.events.keys)
+        key = None if column[2 * j] == NO_KEY else read(source, column, j)
+        value = read(*where(o.values, i, input, batch.events.values))
+        source, column, j = where(o.headers, i, input, batch.events.headers)
+        first, count = column[2 * j], column[2 * j + 1]
+        headers = [(read(source, source.headers.names, h).decode(), read(source, source.headers.values, h))
+                   for h in range(first, first + count)]
+        records.append(SimpleNamespace(input=input, key=key, value=value, headers=headers))
+    return records
 
 
 class Tagger(Plugin):
@@ -118,20 +128,20 @@ class Tagger(Plugin):
 
 class BatchTest(unittest.TestCase):
     def test_outputs_are_packed_in_input_order_with_the_input_key_and_headers(self):
-        result = process_batch(Tagger(), pack([
+        batch = pack([
             {"value": '{"a":1}', "key": "k0", "headers": [("h", b"x")], "ts": 7},
             {"value": '{"drop":true}'},
             {"value": '{"fail":true}', "key": "k2"},
             {"value": '{"twice":true}'},
-        ]), WIT)
-        outs = outputs(result)
+        ])
+        result = process_batch(Tagger(), batch, WIT)
+        outs = outputs(result, batch)
         self.assertEqual([o.input for o in outs], [0, 3, 3])
-        self.assertEqual(text(result, outs[0].value), '{"a":1,"topic":"users","ts":7}')
-        self.assertEqual(text(result, outs[0].key), "k0")
-        name, value = header(result, outs[0].headers[0])
-        self.assertEqual((text(result, name), text(result, value)), ("h", "x"))
+        self.assertEqual(outs[0].value, b'{"a":1,"topic":"users","ts":7}')
+        self.assertEqual(outs[0].key, b"k0")
+        self.assertEqual(outs[0].headers, [("h", b"x")])
         self.assertIsNone(outs[1].key)
-        self.assertEqual(text(result, outs[2].value), '{"again":103}')
+        self.assertEqual(outs[2].value, b'{"again":103}')
         self.assertEqual(len(result.failures), 1)
         self.assertEqual(result.failures[0].input, 2)
         self.assertEqual(result.failures[0].error,
@@ -146,19 +156,21 @@ class BatchTest(unittest.TestCase):
                              event.timestamp_ms))
                 out.forward()
 
-        result = process_batch(Look(), pack([
+        batch = pack([
             {"value": "{}", "key": "k", "headers": [("h", b"v"), ("i", b"w")], "ts": 5},
             {"value": "[]"},
-        ]), WIT)
+        ])
+        result = process_batch(Look(), batch, WIT)
         self.assertEqual(seen, [
             (b"{}", b"k", [("h", b"v"), ("i", b"w")], "users", 3, 100, 5),
             (b"[]", None, [], "users", 3, 101, 0),
         ])
-        outs = outputs(result)
-        self.assertEqual([text(result, o.value) for o in outs], ["{}", "[]"])
-        self.assertEqual(outs[0].headers, (0, 2))
-        name, value = header(result, 1)
-        self.assertEqual((text(result, name), text(result, value)), ("i", "w"))
+        outs = outputs(result, batch)
+        self.assertEqual([o.value for o in outs], [b"{}", b"[]"])
+        self.assertEqual([o.key for o in outs], [b"k", None])
+        self.assertEqual(outs[0].headers, [("h", b"v"), ("i", b"w")])
+        # Forwarding copies nothing: every output keeps its input's bytes.
+        self.assertEqual(bytes(result.data), b"")
 
     def test_a_failed_event_leaves_no_partial_output_behind(self):
         class Boom(Plugin):
@@ -167,8 +179,9 @@ class BatchTest(unittest.TestCase):
                 if event.json().get("boom"):
                     raise KeyError("boom")
 
-        result = process_batch(Boom(), pack([{"value": '{"boom":true}'}, {"value": "{}"}]), WIT)
-        self.assertEqual([(o.input, text(result, o.value)) for o in outputs(result)], [(1, "first")])
+        batch = pack([{"value": '{"boom":true}'}, {"value": "{}"}])
+        result = process_batch(Boom(), batch, WIT)
+        self.assertEqual([(o.input, o.value) for o in outputs(result, batch)], [(1, b"first")])
         self.assertEqual(result.failures[0].error.kind, "rejected")
         self.assertIn("plugin raised KeyError", result.failures[0].error.message)
 

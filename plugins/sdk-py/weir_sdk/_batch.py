@@ -10,6 +10,12 @@ from ._event import Emit, Event, Splice
 NO_KEY = 0xFFFFFFFF
 """The start of the key span of an event or output without a key."""
 
+INPUT = 0xFFFFFFFE
+"""The start of an output's key, value or headers span that keeps its input event's own:
+nothing is copied, by the plugin or by the host."""
+
+_SAME = (INPUT, 0)
+
 
 def process_batch(plugin, batch, wit):
     """Runs `plugin.process(event, emit)` over `batch` and returns the `batch-result`, built
@@ -18,15 +24,12 @@ def process_batch(plugin, batch, wit):
 
     Inside the component this loop is interpreted once per event, so it does as little as
     it can per event: an event is its value, timestamp and index (the rest is read from the
-    batch when asked for), and an output that keeps its input's key and headers refers to
-    them by the input's spans."""
+    batch when asked for), and what an output keeps of its input (key, headers, or all of
+    it for `forward`) is marked as kept (`INPUT`) rather than copied."""
     data = batch.data
     columns = batch.events
-    keys, values, event_headers = columns.keys, columns.values, columns.headers
-    batch_names, batch_values = batch.headers.names, batch.headers.values
-    # The result's data starts as a copy of the batch's, so outputs that keep their input's
-    # key and headers refer to them by the input's spans instead of copying them.
-    buf = bytearray(data)
+    values = columns.values
+    buf = bytearray()
     names = []
     header_values = []
     inputs = []
@@ -62,26 +65,17 @@ def process_batch(plugin, batch, wit):
         out_values.extend(value_span)
         out_headers.extend((first, len(hs)))
 
-    def same(start, length):
-        i = 2 * index
-        count = event_headers[i + 1]
-        if count:
-            first = event_headers[i]
-            out_headers.extend((len(names) // 2, count))
-            names.extend(batch_names[2 * first:2 * (first + count)])
-            header_values.extend(batch_values[2 * first:2 * (first + count)])
-        else:
-            out_headers.extend((0, 0))
-        inputs.append(index)
-        out_keys.extend((keys[i], keys[i + 1]))
-        out_values.extend((start, length))
-
     def same_key(value):
-        same(*write(value))
+        out_values.extend(write(value))
+        inputs.append(index)
+        out_keys.extend(_SAME)
+        out_headers.extend(_SAME)
 
     def forward():
-        i = 2 * index
-        same(values[i], values[i + 1])
+        inputs.append(index)
+        out_keys.extend(_SAME)
+        out_values.extend(_SAME)
+        out_headers.extend(_SAME)
 
     source = _Source(batch, data)
     emit = Emit(sink, None, same_key, forward)
